@@ -1,0 +1,1 @@
+"""Telegram AI assistant for Polza.ai users."""

@@ -1,0 +1,90 @@
+"""Typed settings read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful, concise assistant in a Telegram chat. "
+    "Always answer in the language the user writes in. "
+    "Use Markdown sparingly: short paragraphs, lists and code blocks where they help."
+)
+
+IdList = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr
+    polza_api_key: SecretStr
+    polza_base_url: str = "https://api.polza.ai/api/v1"
+    telegram_api_url: str = ""
+    database_path: Path = Path("data/bot.sqlite3")
+
+    default_chat_model: str = "openai/gpt-4o-mini"
+    default_image_model: str = "bytedance/seedream-4"
+    transcription_model: str = "openai/whisper-1"
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+
+    allowed_user_ids: IdList = frozenset()
+    admin_user_ids: IdList = frozenset()
+
+    log_level: str = "INFO"
+
+    # How much history goes with each request.
+    history_max_turns: int = Field(default=20, ge=1, le=500)
+    history_max_chars: int = Field(default=24_000, ge=500)
+
+    # Polza HTTP behaviour.
+    polza_timeout_seconds: float = Field(default=90.0, gt=0)
+    polza_max_retries: int = Field(default=2, ge=0, le=10)
+    max_answer_tokens: int = Field(default=0, ge=0)  # 0: let the model decide
+
+    # Streaming cadence towards Telegram.
+    draft_interval_seconds: float = Field(default=0.3, ge=0.05)
+    edit_interval_seconds: float = Field(default=1.0, ge=0.2)
+
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    @field_validator("allowed_user_ids", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            return frozenset(int(part) for part in parts if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("polza_base_url", "telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.strip().rstrip("/")
+
+    @field_validator("system_prompt")
+    @classmethod
+    def _default_prompt(cls, value: str) -> str:
+        return value.strip() or DEFAULT_SYSTEM_PROMPT
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def polza_v2_url(self) -> str:
+        """Polza keeps a few routes (balance) under /v2 next to /v1."""
+        return self.polza_base_url.rsplit("/", 1)[0] + "/v2"
+
+    def secrets(self) -> list[str]:
+        return [self.bot_token.get_secret_value(), self.polza_api_key.get_secret_value()]

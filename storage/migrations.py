@@ -1,0 +1,82 @@
+"""Versioned, forward-only schema migrations, applied at start-up.
+
+Each step runs inside the caller's transaction and records its version, so a rerun
+applies nothing twice. Add new steps at the end; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "initial",
+        (
+            """
+            CREATE TABLE users (
+                id INTEGER PRIMARY KEY,
+                language TEXT,
+                chat_model TEXT,
+                image_model TEXT,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                thread_id INTEGER NOT NULL DEFAULT 0,
+                role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+                content TEXT NOT NULL,
+                model TEXT,
+                created_at REAL NOT NULL
+            )
+            """,
+            "CREATE INDEX messages_conversation ON messages (chat_id, user_id, thread_id, id)",
+            """
+            CREATE TABLE usage (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('chat', 'voice', 'image')),
+                model TEXT NOT NULL,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                cost_rub REAL,
+                estimated INTEGER NOT NULL DEFAULT 0,
+                message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
+                created_at REAL NOT NULL
+            )
+            """,
+            "CREATE INDEX usage_user_time ON usage (user_id, created_at)",
+        ),
+    ),
+]
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+    """Apply every step newer than the recorded version; return the names applied."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
+        row = await cur.fetchone()
+    current = int(row[0]) if row else 0
+    applied: list[str] = []
+    for version, name, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        for statement in statements:
+            await conn.execute(statement)
+        await conn.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+            (version, name, time.time()),
+        )
+        applied.append(f"{version}:{name}")
+    return applied

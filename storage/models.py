@@ -1,0 +1,48 @@
+"""Plain records passed between storage and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """One conversation: a chat, a user in it and, in forum groups, a topic.
+
+    In a private chat `chat_id == user_id` and `thread_id == 0`.
+    """
+
+    chat_id: int
+    user_id: int
+    thread_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTurn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    language: str | None
+    chat_model: str | None
+    image_model: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """One Polza call, as billed (or estimated when Polza sent no cost)."""
+
+    user_id: int
+    chat_id: int
+    kind: Literal["chat", "voice", "image"]
+    model: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_rub: float | None = None
+    estimated: bool = False

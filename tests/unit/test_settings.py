@@ -1,0 +1,38 @@
+"""Settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+
+def make(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for key in ("BOT_TOKEN", "POLZA_API_KEY", "ALLOWED_USER_IDS", "ADMIN_USER_IDS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings(_env_file=None)
+
+
+def test_defaults_and_id_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make(
+        monkeypatch,
+        BOT_TOKEN="1:abc",
+        POLZA_API_KEY="k",
+        ALLOWED_USER_IDS="1, 2,3",
+        ADMIN_USER_IDS="",
+    )
+    assert settings.allowed_user_ids == frozenset({1, 2, 3})
+    assert settings.admin_user_ids == frozenset()
+    assert settings.polza_base_url == "https://api.polza.ai/api/v1"
+    assert settings.polza_v2_url == "https://api.polza.ai/api/v2"
+    assert settings.default_chat_model == "openai/gpt-4o-mini"
+    assert "1:abc" not in repr(settings)
+
+
+def test_missing_token_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as error:
+        make(monkeypatch, POLZA_API_KEY="k")
+    assert error.value.errors()[0]["loc"] == ("bot_token",)
