@@ -1,0 +1,1 @@
+"""Services: Polza calls and conversation logic. They know nothing of Telegram formatting."""
