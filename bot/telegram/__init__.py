@@ -1,0 +1,1 @@
+"""Telegram-side delivery: formatting, splitting and streaming answers."""
