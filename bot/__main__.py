@@ -1,0 +1,120 @@
+"""Composition root: settings → storage → clients → dispatcher → polling."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, LinkPreviewOptions
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.logging_setup import setup_logging
+from bot.middlewares import (
+    ConversationLocks,
+    ConversationOrderMiddleware,
+    InFlightTracker,
+    UserMiddleware,
+)
+from bot.services.chat import ChatService, HistoryLimits
+from bot.services.polza import PolzaClient
+from handlers import get_routers
+from storage import Database, MessageRepository, UserRepository
+
+logger = logging.getLogger("bot")
+
+COMMANDS = [
+    BotCommand(command="new", description="Start a new conversation"),
+    BotCommand(command="help", description="What I can do"),
+]
+
+
+def load_settings() -> Settings:
+    """Settings, or one clear line per problem and exit code 2."""
+    try:
+        return Settings()  # filled from the environment
+    except ValidationError as error:
+        for problem in error.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+            if problem["type"] == "missing":
+                reason = "is required (set it in the environment or .env)"
+            else:
+                reason = f"is invalid: {problem['msg']}"
+            sys.stderr.write(f"Configuration error: {name} {reason}\n")
+        raise SystemExit(2) from None
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(link_preview=LinkPreviewOptions(is_disabled=True)),
+    )
+
+
+async def run(settings: Settings) -> None:
+    db = await Database.open(settings.database_path)
+    polza = PolzaClient.create(
+        base_url=settings.polza_base_url,
+        api_key=settings.polza_api_key.get_secret_value(),
+        timeout=settings.polza_timeout_seconds,
+        max_retries=settings.polza_max_retries,
+    )
+    users = UserRepository(db)
+    chat_service = ChatService(
+        polza,
+        MessageRepository(db),
+        HistoryLimits(settings.history_max_turns, settings.history_max_chars),
+        max_answer_tokens=settings.max_answer_tokens or None,
+    )
+    bot = create_bot(settings)
+    in_flight = InFlightTracker()
+    dp = Dispatcher(settings=settings, chat_service=chat_service, users=users, polza=polza)
+    dp.update.outer_middleware(in_flight)
+    dp.message.outer_middleware(ConversationOrderMiddleware(ConversationLocks()))
+    dp.message.outer_middleware(UserMiddleware(users))
+    dp.callback_query.outer_middleware(UserMiddleware(users))
+    dp.include_routers(*get_routers())
+
+    async def on_startup(bot: Bot) -> None:
+        me = await bot.me()
+        logger.info("Started as @%s (id %s)", me.username, me.id)
+        try:
+            await bot.set_my_commands(COMMANDS)
+        except Exception:
+            logger.warning("Could not register the command menu", exc_info=True)
+
+    async def on_shutdown() -> None:
+        if in_flight.in_flight:
+            logger.info("Waiting for %d answer(s) in flight", in_flight.in_flight)
+            if not await in_flight.wait_idle(settings.shutdown_grace_seconds):
+                logger.warning("Grace period over; stopping with answers in flight")
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    try:
+        await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await polza.close()
+        await db.close()
+        logger.info("Stopped")
+
+
+def main() -> None:
+    settings = load_settings()
+    setup_logging(settings.log_level, settings.secrets())
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Per-update context for handlers: conversation order, the stored user, in-flight tracking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject
+
+from bot.conversation import conversation_key
+from storage import ConversationKey, UserRepository
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ConversationLocks:
+    """One FIFO lock per conversation, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+
+    async def run(self, key: ConversationKey, call: Callable[[], Awaitable[Any]]) -> Any:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await call()
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class ConversationOrderMiddleware(BaseMiddleware):
+    """Messages of one conversation are handled one after another, in the order sent.
+
+    Registered as the outermost message middleware: the lock is requested before the update
+    task first waits on anything, and asyncio locks wake waiters first-come first-served.
+    """
+
+    def __init__(self, locks: ConversationLocks) -> None:
+        self._locks = locks
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Message):
+            return await handler(event, data)
+        key = conversation_key(event)
+        if key is None:
+            return await handler(event, data)
+        data["conversation"] = key
+        return await self._locks.run(key, lambda: handler(event, data))
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads (or creates on first contact) the sender's stored record as `user_record`."""
+
+    def __init__(self, users: UserRepository) -> None:
+        self._users = users
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if user is not None and not user.is_bot:
+            data["user_record"] = await self._users.ensure(user.id, user.language_code)
+        return await handler(event, data)
+
+
+class InFlightTracker(BaseMiddleware):
+    """Counts updates being handled so shutdown can let them finish."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return self._count
+
+    async def wait_idle(self, grace_seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace_seconds)
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,10 @@
+"""aiogram routers, one per feature, in the order they must be tried."""
+
+from aiogram import Router
+
+from handlers import chat, common, conversation, errors, fallback
+
+
+def get_routers() -> list[Router]:
+    # The catch-all fallback comes last.
+    return [errors.router, common.router, conversation.router, chat.router, fallback.router]

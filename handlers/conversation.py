@@ -1,0 +1,21 @@
+"""/new: forget the current conversation."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot import texts
+from bot.services.chat import ChatService
+from storage import ConversationKey
+
+router = Router(name=__name__)
+
+
+@router.message(Command("new", "reset", "clear"))
+async def on_new(
+    message: Message, chat_service: ChatService, conversation: ConversationKey
+) -> None:
+    removed = await chat_service.clear(conversation)
+    await message.answer(texts.conversation_cleared(removed))
