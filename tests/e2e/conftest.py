@@ -1,0 +1,109 @@
+"""End-to-end fixtures: the fake Telegram and fake Polza servers, and the real bot process."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fakes import PolzaControl, TelegramControl
+from tests.support.processes import BotProcess, ServiceProcess
+
+BOT_TOKEN = "7000001:AAF-e2e-test-token_secret"
+POLZA_API_KEY = "pza_e2e_secret_key_0123456789"
+BOT_USERNAME = "polza_test_bot"
+
+
+@pytest.fixture(scope="session")
+def telegram_server() -> Iterator[ServiceProcess]:
+    server = ServiceProcess(
+        "tests.fakes.telegram_api", "--token", BOT_TOKEN, "--bot-username", BOT_USERNAME
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def polza_server() -> Iterator[ServiceProcess]:
+    server = ServiceProcess("tests.fakes.polza_api", "--api-key", POLZA_API_KEY).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def telegram(telegram_server: ServiceProcess) -> TelegramControl:
+    control = TelegramControl(telegram_server.url)
+    control.reset()
+    return control
+
+
+@pytest.fixture
+def polza(polza_server: ServiceProcess) -> Iterator[PolzaControl]:
+    control = PolzaControl(polza_server.url)
+    control.reset()
+    yield control
+    assert control.unexpected() == [], "the bot called something the fake Polza does not serve"
+
+
+class BotHarness:
+    """Starts and restarts the real bot against the fakes, on one database."""
+
+    def __init__(self, telegram: TelegramControl, polza: PolzaControl, workdir: Path) -> None:
+        self.telegram = telegram
+        self.polza = polza
+        self.workdir = workdir
+        self.database = workdir / "data" / "bot.sqlite3"
+        self.env = {
+            "BOT_TOKEN": BOT_TOKEN,
+            "POLZA_API_KEY": POLZA_API_KEY,
+            "POLZA_BASE_URL": polza.base_url,
+            "TELEGRAM_API_URL": telegram.url,
+            "DATABASE_PATH": str(self.database),
+            "LOG_LEVEL": "DEBUG",
+            "DRAFT_INTERVAL_SECONDS": "0.05",
+            "EDIT_INTERVAL_SECONDS": "0.2",
+        }
+        self.process: BotProcess | None = None
+        self.runs = 0
+
+    def start(self, **env: str) -> BotHarness:
+        self.env.update(env)
+        polls_before = self.telegram.state()["get_updates_calls"]
+        self.runs += 1
+        self.process = BotProcess(self.env, self.workdir / "bot.log").start()
+        self.telegram.wait_polling(after=polls_before)
+        return self
+
+    def stop(self) -> int | None:
+        code = self.process.stop() if self.process else None
+        self.process = None
+        return code
+
+    def restart(self) -> BotHarness:
+        self.stop()
+        return self.start()
+
+    def log(self) -> str:
+        path = self.workdir / "bot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def database_dump(self) -> str:
+        if not self.database.exists():
+            return ""
+        with sqlite3.connect(self.database) as conn:
+            return "\n".join(conn.iterdump())
+
+
+@pytest.fixture
+def bot(telegram: TelegramControl, polza: PolzaControl, tmp_path: Path) -> Iterator[BotHarness]:
+    harness = BotHarness(telegram, polza, tmp_path)
+    yield harness
+    harness.stop()
+    log = harness.log()
+    print(log)  # noqa: T201 - pytest shows it only when the test failed
+    for secret in (BOT_TOKEN, POLZA_API_KEY, BOT_TOKEN.split(":")[1]):
+        assert secret not in log, "a secret leaked into the bot's log"
+        assert secret not in harness.database_dump(), "a secret leaked into the database"
+    assert "Traceback" not in log, "the bot logged an unexpected exception"

@@ -1,0 +1,91 @@
+"""Test-side clients of the two fake servers' control APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.http import request_bytes, request_json
+from tests.support.processes import wait_until
+
+
+class TelegramControl:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def reset(self) -> None:
+        request_json("POST", f"{self.url}/_test/reset", {})
+
+    def inject(self, update: dict[str, Any]) -> int:
+        result = request_json("POST", f"{self.url}/_test/update", update)
+        return int(result["update_ids"][0])
+
+    def fault(self, **fault: Any) -> None:
+        request_json("POST", f"{self.url}/_test/faults", fault)
+
+    def log(self) -> list[dict[str, Any]]:
+        return list(request_json("GET", f"{self.url}/_test/log"))
+
+    def state(self) -> dict[str, Any]:
+        return dict(request_json("GET", f"{self.url}/_test/state"))
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return request_bytes(f"{self.url}/_test/files/{file_id}")
+
+    def calls(
+        self, method: str, chat_id: int | None = None, ok: bool | None = True
+    ) -> list[dict[str, Any]]:
+        found = []
+        for entry in self.log():
+            if entry["method"].lower() != method.lower():
+                continue
+            if ok is not None and bool(entry["ok"]) != ok:
+                continue
+            if chat_id is not None and str(entry["params"].get("chat_id")) != str(chat_id):
+                continue
+            found.append(entry)
+        return found
+
+    def sent_texts(self, chat_id: int) -> list[str]:
+        """Texts of the final messages (sendMessage) delivered to a chat, in order."""
+        return [entry["params"]["text"] for entry in self.calls("sendMessage", chat_id)]
+
+    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 20.0) -> list[str]:
+        def enough() -> list[str] | None:
+            texts = self.sent_texts(chat_id)
+            return texts if len(texts) >= count else None
+
+        return list(wait_until(enough, timeout, what=f"{count} message(s) in chat {chat_id}"))
+
+    def wait_polling(self, after: int = 0, timeout: float = 20.0) -> None:
+        """Wait until the bot has called getUpdates more than `after` times."""
+        wait_until(
+            lambda: self.state()["get_updates_calls"] > after, timeout, what="the bot to poll"
+        )
+
+
+class PolzaControl:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/api/v1"
+
+    def reset(self) -> None:
+        request_json("POST", f"{self.url}/_test/reset", {})
+
+    def chat_rules(self, *rules: dict[str, Any]) -> None:
+        request_json("POST", f"{self.url}/_test/chat/rules", list(rules))
+
+    def journal(self) -> list[dict[str, Any]]:
+        return list(request_json("GET", f"{self.url}/_test/journal"))
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [
+            entry["json"]
+            for entry in self.journal()
+            if entry["path"].endswith("/chat/completions") and entry["json"] is not None
+        ]
+
+    def unexpected(self) -> list[dict[str, Any]]:
+        return list(request_json("GET", f"{self.url}/_test/unexpected"))

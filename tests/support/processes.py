@@ -1,0 +1,126 @@
+"""Start the fakes and the real bot as subprocesses, and stop them cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05, what: str = ""
+) -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+class ServiceProcess:
+    """A fake server module run with `python -m`, which prints `LISTENING <port>` when ready."""
+
+    def __init__(self, module: str, *args: str) -> None:
+        self.module = module
+        self.args = args
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def start(self) -> ServiceProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module, "--port", "0", *self.args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = _read_line_with_deadline(self.proc.stdout, 20.0)
+        if not line.startswith("LISTENING "):
+            self.stop()
+            raise RuntimeError(f"{self.module} did not start: {line!r}")
+        self.port = int(line.split()[1])
+        # Keep draining stdout so a chatty fake never blocks on a full pipe.
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _read_line_with_deadline(stream: IO[str], timeout: float) -> str:
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return result[0].strip() if result else ""
+
+
+class BotProcess:
+    """The real bot: `python -m bot`, its stderr captured to a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+
+    def start(self) -> BotProcess:
+        self._log_file = self.log_path.open("ab")
+        env = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
+        env.pop("BOT_TOKEN", None)
+        env.update(self.env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=self.log_path.parent,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        code = None
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            try:
+                code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait(5)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        return code
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
