@@ -30,7 +30,11 @@ async def on_text(
         await message.answer(texts.EMPTY_MESSAGE)
         return
     answer = TelegramAnswer(
-        bot, chat_id=message.chat.id, use_draft=True, interval=settings.draft_interval_seconds
+        bot,
+        chat_id=message.chat.id,
+        use_draft=True,
+        draft_interval=settings.draft_interval_seconds,
+        edit_interval=settings.edit_interval_seconds,
     )
     answer.start_typing()
     try:

@@ -122,6 +122,11 @@ class PolzaClient:
         client = AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
         return cls(client, max_retries=max_retries)
 
+    @property
+    def openai(self) -> AsyncOpenAI:
+        """The underlying SDK client, for the other Polza services (speech, images, models)."""
+        return self._client
+
     async def close(self) -> None:
         await self._client.close()
 

@@ -68,7 +68,8 @@ class TelegramAnswer:
         *,
         chat_id: int,
         use_draft: bool,
-        interval: float,
+        draft_interval: float,
+        edit_interval: float,
         thread_id: int | None = None,
         reply_to: int | None = None,
     ) -> None:
@@ -77,7 +78,8 @@ class TelegramAnswer:
         self._thread_id = thread_id
         self._reply_to = reply_to
         self._use_draft = use_draft
-        self._interval = interval
+        self._draft_interval = draft_interval
+        self._edit_interval = edit_interval
         self._draft_id = new_draft_id()
         self._committed = 0  # characters of the answer already sent as final messages
         self._carry = ""  # fence line that reopens a code block cut at the last commit
@@ -122,7 +124,8 @@ class TelegramAnswer:
         if parts:
             with contextlib.suppress(_Skipped):
                 await self._show_preview(parts[0])
-        self._next_preview = time.monotonic() + self._interval
+        interval = self._draft_interval if self._use_draft else self._edit_interval
+        self._next_preview = time.monotonic() + interval
 
     async def finish(self, text: str) -> None:
         """Deliver everything not yet delivered as final messages."""

@@ -251,3 +251,27 @@ def test_missing_required_setting_stops_with_one_clear_line(tmp_path: Path) -> N
     assert lines == [
         "Configuration error: BOT_TOKEN is required (set it in the environment or .env)"
     ]
+
+
+def test_failed_draft_falls_back_to_an_edited_message(bot: BotHarness) -> None:
+    reply = "Edited answer " + " ".join(f"piece{i}" for i in range(60))
+    bot.polza.chat_rules(
+        {"match": "no drafts", "reply": reply, "chunk_size": 10, "chunk_delay": 0.03}
+    )
+    bot.start()
+    bot.telegram.fault(
+        method="sendMessageDraft",
+        error_code=400,
+        description="Bad Request: drafts are off",
+        times=1,
+    )
+    bot.telegram.inject(updates.private_text(USER, "no drafts here"))
+
+    def final_edit() -> dict[str, object] | None:
+        edits = bot.telegram.calls("editMessageText", USER)
+        return edits[-1] if edits and edits[-1]["params"]["text"] == reply else None
+
+    wait_until(final_edit, 20, what="the final edit")
+    sent = bot.telegram.calls("sendMessage", USER)
+    assert len(sent) == 1 and reply.startswith(str(sent[0]["params"]["text"]))
+    assert len(bot.telegram.calls("sendMessageDraft", USER, ok=True)) == 0
