@@ -123,7 +123,7 @@ class PolzaClient:
         return cls(client, max_retries=max_retries)
 
     @property
-    def openai(self) -> AsyncOpenAI:
+    def sdk(self) -> AsyncOpenAI:
         """The underlying SDK client, for the other Polza services (speech, images, models)."""
         return self._client
 
