@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, LinkPreviewOptions
+from aiogram_i18n.cores import BaseCore
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.i18n import SUPPORTED_LANGUAGES, setup_i18n
 from bot.logging_setup import setup_logging
 from bot.middlewares import (
     ConversationLocks,
@@ -28,10 +32,14 @@ from storage import Database, MessageRepository, UserRepository
 
 logger = logging.getLogger("bot")
 
-COMMANDS = [
-    BotCommand(command="new", description="Start a new conversation"),
-    BotCommand(command="help", description="What I can do"),
-]
+MENU_COMMANDS = ("new", "language", "help")
+
+
+def command_menu(core: BaseCore[Any], language: str) -> list[BotCommand]:
+    return [
+        BotCommand(command=name, description=core.get(f"command-{name}", language))
+        for name in MENU_COMMANDS
+    ]
 
 
 def load_settings() -> Settings:
@@ -58,7 +66,10 @@ def create_bot(settings: Settings) -> Bot:
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
-        default=DefaultBotProperties(link_preview=LinkPreviewOptions(is_disabled=True)),
+        # The bot's own texts are Telegram HTML; answers are sent as entities instead.
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
     )
 
 
@@ -80,17 +91,22 @@ async def run(settings: Settings) -> None:
     bot = create_bot(settings)
     in_flight = InFlightTracker()
     dp = Dispatcher(settings=settings, chat_service=chat_service, users=users, polza=polza)
+    # Outer update middlewares run in this order; ordering first, before anything awaits I/O.
     dp.update.outer_middleware(in_flight)
-    dp.message.outer_middleware(ConversationOrderMiddleware(ConversationLocks()))
-    dp.message.outer_middleware(UserMiddleware(users))
-    dp.callback_query.outer_middleware(UserMiddleware(users))
+    dp.update.outer_middleware(ConversationOrderMiddleware(ConversationLocks()))
+    dp.update.outer_middleware(UserMiddleware(users, settings.default_language))
+    i18n_core = setup_i18n(dp, users, settings.default_language)
     dp.include_routers(*get_routers())
 
     async def on_startup(bot: Bot) -> None:
         me = await bot.me()
         logger.info("Started as @%s (id %s)", me.username, me.id)
         try:
-            await bot.set_my_commands(COMMANDS)
+            for language in SUPPORTED_LANGUAGES:
+                await bot.set_my_commands(
+                    command_menu(i18n_core, language),
+                    language_code=None if language == settings.default_language else language,
+                )
         except Exception:
             logger.warning("Could not register the command menu", exc_info=True)
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     allowed_user_ids: IdList = frozenset()
     admin_user_ids: IdList = frozenset()
 
+    default_language: str = "en"
     log_level: str = "INFO"
 
     # How much history goes with each request.
@@ -72,6 +73,14 @@ class Settings(BaseSettings):
     @classmethod
     def _default_prompt(cls, value: str) -> str:
         return value.strip() or DEFAULT_SYSTEM_PROMPT
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        language = value.strip().lower()
+        if language not in {"en", "ru"}:
+            raise ValueError("must be en or ru")
+        return language
 
     @field_validator("log_level")
     @classmethod

@@ -33,6 +33,6 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # httpx2 logs every request line at INFO; keep that out of normal logs.
-    for noisy in ("httpx", "httpx2", "httpcore", "openai"):
+    # HTTP clients and aiosqlite log every request or query; keep that out of normal logs.
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

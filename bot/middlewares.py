@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject
+from aiogram.types import TelegramObject, Update
 
 from bot.conversation import conversation_key
+from bot.i18n import language_for
 from storage import ConversationKey, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -38,17 +39,19 @@ class ConversationLocks:
 class ConversationOrderMiddleware(BaseMiddleware):
     """Messages of one conversation are handled one after another, in the order sent.
 
-    Registered as the outermost message middleware: the lock is requested before the update
-    task first waits on anything, and asyncio locks wake waiters first-come first-served.
+    Registered as an outer update middleware before any that does I/O: the lock is requested
+    before the update task first waits on anything, and asyncio locks wake waiters
+    first-come first-served.
     """
 
     def __init__(self, locks: ConversationLocks) -> None:
         self._locks = locks
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Message):
+        message = event.message if isinstance(event, Update) else None
+        if message is None:
             return await handler(event, data)
-        key = conversation_key(event)
+        key = conversation_key(message)
         if key is None:
             return await handler(event, data)
         data["conversation"] = key
@@ -58,13 +61,15 @@ class ConversationOrderMiddleware(BaseMiddleware):
 class UserMiddleware(BaseMiddleware):
     """Loads (or creates on first contact) the sender's stored record as `user_record`."""
 
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserRepository, default_language: str) -> None:
         self._users = users
+        self._default_language = default_language
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = data.get("event_from_user")
         if user is not None and not user.is_bot:
-            data["user_record"] = await self._users.ensure(user.id, user.language_code)
+            language = language_for(user.language_code, self._default_language)
+            data["user_record"] = await self._users.ensure(user.id, language)
         return await handler(event, data)
 
 

@@ -2,9 +2,16 @@
 
 from aiogram import Router
 
-from handlers import chat, common, conversation, errors, fallback
+from handlers import chat, common, conversation, errors, fallback, language
 
 
 def get_routers() -> list[Router]:
     # The catch-all fallback comes last.
-    return [errors.router, common.router, conversation.router, chat.router, fallback.router]
+    return [
+        errors.router,
+        common.router,
+        conversation.router,
+        language.router,
+        chat.router,
+        fallback.router,
+    ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import Message
+from aiogram_i18n import I18nContext
 
-from bot import texts
 from bot.config import Settings
+from bot.i18n import polza_error_text, tr
 from bot.services.chat import ChatService
 from bot.telegram.streaming import TelegramAnswer
 from storage import ConversationKey, UserRecord
@@ -24,10 +25,11 @@ async def on_text(
     chat_service: ChatService,
     conversation: ConversationKey,
     user_record: UserRecord,
+    i18n: I18nContext,
 ) -> None:
     text = (message.text or "").strip()
     if not text:
-        await message.answer(texts.EMPTY_MESSAGE)
+        await message.answer(tr(i18n, "empty-message"))
         return
     answer = TelegramAnswer(
         bot,
@@ -50,7 +52,7 @@ async def on_text(
     if outcome.text.strip():
         final = outcome.text
         if outcome.interrupted:
-            final += "\n\n" + texts.ANSWER_CUT_NOTE
+            final += "\n\n" + i18n.get("answer-cut-note")
         await answer.finish(final)
     elif outcome.error is not None:
-        await message.answer(texts.polza_error(outcome.error))
+        await message.answer(polza_error_text(i18n, outcome.error))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
+from aiogram_i18n import I18nContext
 
-from bot import texts
 from bot.config import Settings
+from bot.i18n import tr
 from storage import UserRecord
 
 router = Router(name=__name__)
@@ -21,14 +22,14 @@ def _model(user_record: UserRecord | None, settings: Settings) -> str:
 
 @router.message(CommandStart())
 async def on_start(
-    message: Message, settings: Settings, user_record: UserRecord | None = None
+    message: Message, settings: Settings, i18n: I18nContext, user_record: UserRecord | None = None
 ) -> None:
-    name = message.from_user.first_name if message.from_user else "there"
-    await message.answer(**texts.welcome(name, _model(user_record, settings)).as_kwargs())
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(tr(i18n, "welcome", name=name, model=_model(user_record, settings)))
 
 
 @router.message(Command("help"))
 async def on_help(
-    message: Message, settings: Settings, user_record: UserRecord | None = None
+    message: Message, settings: Settings, i18n: I18nContext, user_record: UserRecord | None = None
 ) -> None:
-    await message.answer(**texts.help_text(_model(user_record, settings)).as_kwargs())
+    await message.answer(tr(i18n, "help", model=_model(user_record, settings)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
+from aiogram_i18n import I18nContext
 
-from bot import texts
+from bot.i18n import tr
 from bot.services.chat import ChatService
 from storage import ConversationKey
 
@@ -15,7 +16,7 @@ router = Router(name=__name__)
 
 @router.message(Command("new", "reset", "clear"))
 async def on_new(
-    message: Message, chat_service: ChatService, conversation: ConversationKey
+    message: Message, chat_service: ChatService, conversation: ConversationKey, i18n: I18nContext
 ) -> None:
     removed = await chat_service.clear(conversation)
-    await message.answer(texts.conversation_cleared(removed))
+    await message.answer(tr(i18n, "conversation-cleared", count=removed))

@@ -7,15 +7,16 @@ import logging
 
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
+from aiogram_i18n import I18nContext
 
-from bot import texts
+from bot.i18n import tr
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 
 @router.error()
-async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, i18n: I18nContext | None = None) -> bool:
     update = event.update
     message = update.message
     logger.error(
@@ -25,7 +26,7 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
         message.from_user.id if message and message.from_user else None,
         exc_info=event.exception,
     )
-    if message is not None:
+    if message is not None and i18n is not None:
         with contextlib.suppress(Exception):
-            await bot.send_message(message.chat.id, texts.GENERIC_APOLOGY)
+            await bot.send_message(message.chat.id, tr(i18n, "generic-apology"))
     return True

@@ -45,3 +45,10 @@ class UserRepository:
                 "UPDATE users SET chat_model = ?, updated_at = ? WHERE id = ?",
                 (model, time.time(), user_id),
             )
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE users SET language = ?, updated_at = ? WHERE id = ?",
+                (language, time.time(), user_id),
+            )

@@ -63,7 +63,7 @@ def test_new_clears_the_conversation(bot: BotHarness) -> None:
     bot.telegram.wait_for_messages(USER, 1)
     bot.telegram.inject(updates.private_text(USER, "/new"))
     texts = bot.telegram.wait_for_messages(USER, 2)
-    assert "cleared" in texts[1]
+    assert "2 messages forgotten" in texts[1]
 
     bot.telegram.inject(updates.private_text(USER, "Fresh start"))
     bot.telegram.wait_for_messages(USER, 3)

@@ -63,3 +63,16 @@ def private_sticker(user_id: int) -> dict[str, Any]:
             },
         }
     }
+
+
+def callback_query(user_id: int, data: str, message: dict[str, Any]) -> dict[str, Any]:
+    """A button press on `message` (a Message object the bot sent, as the fake returned it)."""
+    return {
+        "callback_query": {
+            "id": str(next(_message_ids)),
+            "from": user(user_id),
+            "chat_instance": f"ci-{user_id}",
+            "message": message,
+            "data": data,
+        }
+    }

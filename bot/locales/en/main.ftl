@@ -1,0 +1,58 @@
+# Everything the bot says about itself, in English. Texts are Telegram HTML:
+# escape < > & in literal text.
+
+welcome =
+    Hi, <b>{ $name }</b>! I'm an AI assistant powered by Polza.ai.
+
+    <b>What I can do:</b>
+    • answer any message you send me, remembering our conversation
+    • format code, lists and tables so they read well in Telegram
+    • split long answers over several messages so nothing is cut
+
+    Current model: <code>{ $model }</code>
+
+    { help-commands }
+
+help-commands =
+    <b>Commands:</b>
+    /new — start a new conversation (forget the history)
+    /language — change the interface language
+    /help — this help
+
+help =
+    Just write to me and I'll answer with <code>{ $model }</code>.
+    I remember the conversation until you send /new.
+
+    { help-commands }
+
+conversation-cleared = { $count ->
+    [0] The conversation was already empty. Let's start!
+    [one] Done: { $count } message forgotten. Let's start over!
+   *[other] Done: { $count } messages forgotten. Let's start over!
+}
+
+empty-message = Your message is empty. Write something and I'll answer.
+unknown-command = I don't know that command. Send /help to see what I can do.
+unsupported-message = I can only read text messages for now. Please write your question as text.
+generic-apology = Sorry, something went wrong on my side. Please try again.
+answer-cut-note = _(The answer was cut off: the connection to the model broke.)_
+
+language-choose = Choose the interface language:
+language-set = Done: I'll speak English with you now.
+language-unknown = I don't know that language.
+
+error-balance = The Polza.ai balance is exhausted (or the API key's spending limit is reached). The bot owner needs to top it up at polza.ai.
+error-auth = Polza.ai rejected the bot's API key. The bot owner needs to check POLZA_API_KEY.
+error-model-not-found = The model <code>{ $model }</code> is not available on Polza.ai. Choose another model.
+error-rate-limited = Polza.ai is receiving too many requests right now. Please try again in a minute.
+error-unavailable = The model's provider is unavailable right now (error { $status }). Please try again shortly.
+error-timeout = The model took too long to answer. Please try again.
+error-connection = I couldn't reach Polza.ai. Please try again shortly.
+error-empty = The model returned an empty answer. Try rephrasing your message.
+error-length-empty = The model spent its whole output budget before writing an answer. Try a simpler question or another model.
+error-interrupted = The model's answer broke off before any text arrived. Please try again.
+error-bad-request = Polza.ai could not process this request. Try rephrasing it or start over with /new.
+
+command-new = Start a new conversation
+command-help = What I can do
+command-language = Interface language

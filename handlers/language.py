@@ -1,0 +1,50 @@
+"""/language: choose the interface language with inline buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram_i18n import I18nContext
+
+from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, tr
+
+router = Router(name=__name__)
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    code: str
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in SUPPORTED_LANGUAGES:
+        mark = "✓ " if code == current else ""
+        builder.button(text=mark + LANGUAGE_NAMES[code], callback_data=LanguageChoice(code=code))
+    return builder.as_markup()
+
+
+@router.message(Command("language", "lang"))
+async def on_language(message: Message, i18n: I18nContext) -> None:
+    await message.answer(tr(i18n, "language-choose"), reply_markup=language_keyboard(i18n.locale))
+
+
+@router.callback_query(LanguageChoice.filter())
+async def on_language_chosen(
+    query: CallbackQuery, callback_data: LanguageChoice, i18n: I18nContext
+) -> None:
+    if callback_data.code not in SUPPORTED_LANGUAGES:
+        await query.answer(tr(i18n, "language-unknown"))
+        return
+    await i18n.set_locale(callback_data.code)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(tr(i18n, "language-set"))
+
+
+# Any other button press on a language keyboard that no longer parses.
+@router.callback_query(F.data.startswith("lang:"))
+async def on_stale_language_button(query: CallbackQuery, i18n: I18nContext) -> None:
+    await query.answer(tr(i18n, "language-unknown"))
