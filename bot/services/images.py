@@ -1,0 +1,391 @@
+"""Image generation through Polza's Media API: create, poll, download the bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import enum
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import openai
+from openai import AsyncOpenAI
+
+from bot.services.errors import PolzaError, PolzaErrorKind, parse_error_body
+from bot.services.polza import error_from_status
+
+logger = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+
+DEFAULT_ASPECT_RATIOS: tuple[str, ...] = (
+    "1:1",
+    "4:3",
+    "3:4",
+    "3:2",
+    "2:3",
+    "16:9",
+    "9:16",
+    "21:9",
+)
+DEFAULT_PROMPT_LIMIT = 5000
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+DOWNLOAD_TIMEOUT_SECONDS = 60.0
+DOWNLOAD_ATTEMPTS = 2
+MAX_POLL_DELAY_SECONDS = 30.0
+
+# Billed POSTs must never be repeated by the SDK (Polza has no idempotency key); polling GETs
+# are retried by our own loop on the next tick instead.
+_NO_RETRIES: openai.RequestOptions = {"max_retries": 0}
+
+_PENDING_STATUSES = frozenset({"pending", "processing", "queued", "in_progress"})
+_FAILED_STATUSES = frozenset({"failed", "cancelled", "canceled", "error"})
+_TRANSIENT_POLL_STATUSES = frozenset({408, 409, 425, 429})
+_MODEL_NOT_FOUND_CODES = frozenset({"CHECK_MODEL_FAILED", "MODEL_NOT_FOUND"})
+_MODERATION_CODES = frozenset(
+    {
+        "CONTENT_POLICY",
+        "CONTENT_POLICY_VIOLATION",
+        "CONTENT_FILTER",
+        "CONTENT_MODERATION",
+        "MODERATION",
+        "MODERATION_FAILED",
+        "NSFW",
+    }
+)
+_MODERATION_MARKERS = ("moderat", "модерац", "content policy", "content_policy", "nsfw")
+_RATIO = re.compile(r"\d+:\d+", re.ASCII)
+
+
+class ImageErrorKind(enum.StrEnum):
+    FAILED = "failed"  # the task ended failed/cancelled
+    MODERATION = "moderation"  # the prompt or the result was refused by moderation
+    TIMEOUT = "timeout"  # the overall deadline passed
+    DOWNLOAD_FAILED = "download_failed"  # the result URL is gone or does not hold an image
+    NO_RESULT = "no_result"  # finished without any image
+
+
+class ImageError(Exception):
+    """`message` and `code` are Polza's own; `detail` is our diagnosis, for logs only."""
+
+    def __init__(
+        self,
+        kind: ImageErrorKind,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(f"{kind.value}: code={code} message={message} detail={detail}")
+        self.kind = kind
+        self.message = message
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    data: bytes
+    mime_type: str
+    cost_rub: float | None
+    task_id: str | None
+    model: str
+
+
+def parse_image_request(args: str, allowed_ratios: Sequence[str]) -> tuple[str | None, str]:
+    """Split `/image [ratio] prompt` arguments into (ratio or None, prompt)."""
+    text = args.strip()
+    head, *rest = text.split(maxsplit=1) or [""]
+    if not _RATIO.fullmatch(head):
+        return None, text
+    if head not in allowed_ratios:
+        raise ValueError(f"Unsupported aspect ratio {head}; allowed: {', '.join(allowed_ratios)}")
+    return head, rest[0].strip() if rest else ""
+
+
+class ImageService:
+    """Generates one image per call; owns the HTTP session used to fetch results."""
+
+    def __init__(
+        self, client: AsyncOpenAI, *, poll_interval: float = 3.0, timeout: float = 180.0
+    ) -> None:
+        self._client = client
+        self._poll_interval = poll_interval
+        self._timeout = timeout
+        self._http: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: str,
+        user_id: int,
+        aspect_ratio: str | None = None,
+        image_resolution: str | None = None,
+    ) -> GeneratedImage:
+        """Raises `ImageError` for generation outcomes, `PolzaError` for HTTP failures."""
+        deadline = asyncio.timeout(self._timeout)
+        try:
+            async with deadline:
+                answer = await self._create(prompt, model, user_id, aspect_ratio, image_resolution)
+                final = await self._until_done(answer, model)
+                return await self._result(final, model)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise ImageError(ImageErrorKind.TIMEOUT) from None
+
+    async def _create(
+        self,
+        prompt: str,
+        model: str,
+        user_id: int,
+        aspect_ratio: str | None,
+        image_resolution: str | None,
+    ) -> JsonDict:
+        media_input: JsonDict = {"prompt": prompt}
+        if aspect_ratio:
+            media_input["aspect_ratio"] = aspect_ratio
+        if image_resolution:
+            media_input["image_resolution"] = image_resolution
+        body: JsonDict = {"model": model, "input": media_input, "user": str(user_id)}
+        try:
+            return await self._post("/media", body, model)
+        except openai.APIStatusError as error:
+            if not _route_unavailable(error, model):
+                raise _status_error(error, model) from error
+            logger.warning(
+                "POST /media unavailable (HTTP %s), using /images/generations",
+                error.status_code,
+            )
+        fallback: JsonDict = {"model": model, "prompt": prompt, "n": 1, "user": str(user_id)}
+        if aspect_ratio:
+            fallback["size"] = aspect_ratio
+        try:
+            return await self._post("/images/generations", fallback, model)
+        except openai.APIStatusError as error:
+            raise _status_error(error, model) from error
+
+    async def _post(self, path: str, body: JsonDict, model: str) -> JsonDict:
+        """One billed POST, never repeated. HTTP errors propagate as `APIStatusError`."""
+        try:
+            answer = await self._client.post(path, body=body, cast_to=object, options=_NO_RETRIES)
+        except openai.APITimeoutError as error:
+            raise PolzaError(PolzaErrorKind.TIMEOUT, model=model) from error
+        except openai.APIConnectionError as error:
+            raise PolzaError(PolzaErrorKind.CONNECTION, message=str(error), model=model) from error
+        except ValueError as error:  # a JSON content type with a broken body
+            raise ImageError(ImageErrorKind.NO_RESULT, detail="unreadable answer") from error
+        if not isinstance(answer, dict):
+            raise ImageError(ImageErrorKind.NO_RESULT, detail="unexpected answer")
+        return answer
+
+    async def _until_done(self, answer: JsonDict, model: str) -> JsonDict:
+        """Poll a task until it finishes; a finished answer is returned as is."""
+        task_id = answer.get("requestId") or answer.get("id")
+        status = answer.get("status")
+        waiting = "requestId" in answer or (status in _PENDING_STATUSES and not answer.get("data"))
+        if waiting and isinstance(task_id, str) and task_id:
+            answer = await self._poll(task_id, model)
+        _raise_if_failed(answer)
+        return answer
+
+    async def _poll(self, task_id: str, model: str) -> JsonDict:
+        path = f"/media/{quote(task_id, safe='')}"
+        delay = self._poll_interval
+        while True:
+            await asyncio.sleep(delay)
+            delay = self._poll_interval
+            try:
+                answer = await self._client.get(path, cast_to=object, options=_NO_RETRIES)
+            except openai.APIStatusError as error:
+                status = error.status_code
+                if status in _TRANSIENT_POLL_STATUSES or status >= 500:
+                    logger.warning("Polling %s: HTTP %s, retrying", task_id, status)
+                    delay = max(delay, _retry_after(error) or 0.0)
+                    continue
+                if status == 404:  # the task vanished: report it, not as an unknown model
+                    code, message, _, _ = parse_error_body(_body_of(error))
+                    raise ImageError(ImageErrorKind.FAILED, message, code=code) from error
+                raise _status_error(error, model) from error
+            except (openai.APIConnectionError, ValueError) as error:
+                logger.warning("Polling %s: %s, retrying", task_id, type(error).__name__)
+                continue
+            if not isinstance(answer, dict):
+                continue
+            status_name = answer.get("status")
+            if status_name not in _PENDING_STATUSES or answer.get("data"):
+                return answer
+
+    async def _result(self, final: JsonDict, model: str) -> GeneratedImage:
+        item = _first_item(final.get("data"))
+        if item is None:
+            raise ImageError(ImageErrorKind.NO_RESULT, detail=f"status {final.get('status')}")
+        encoded = item.get("b64_json")
+        url = item.get("url")
+        if isinstance(encoded, str) and encoded:
+            data = _decode_b64(encoded)
+        elif isinstance(url, str) and url.startswith("data:"):
+            data = _decode_b64(url.partition(",")[2])
+        elif isinstance(url, str) and url:
+            data = await self._download(url)
+        else:
+            raise ImageError(ImageErrorKind.NO_RESULT, detail="no url or b64_json")
+        mime_type = _sniff_image(data)
+        if mime_type is None:
+            raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="not an image")
+        task_id = final.get("id") or final.get("requestId")
+        return GeneratedImage(
+            data=data,
+            mime_type=mime_type,
+            cost_rub=_cost(final.get("usage")),
+            task_id=task_id if isinstance(task_id, str) else None,
+            model=model,
+        )
+
+    async def _download(self, url: str) -> bytes:
+        # A separate session on purpose: the SDK client would send the Polza key to the CDN.
+        failure = "download failed"
+        for _ in range(DOWNLOAD_ATTEMPTS):
+            try:
+                async with self._session().get(url) as response:
+                    if response.status == 200:
+                        return await _read_capped(response)
+                    failure = f"HTTP {response.status}"
+                    if response.status < 500:
+                        break
+            except (aiohttp.ClientError, TimeoutError) as error:
+                failure = type(error).__name__
+        raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail=failure)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_SECONDS)
+            )
+        return self._http
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    if (response.content_length or 0) > MAX_IMAGE_BYTES:
+        raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_IMAGE_BYTES:
+            raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _raise_if_failed(answer: JsonDict) -> None:
+    status = answer.get("status")
+    if status not in _FAILED_STATUSES:
+        return
+    error = answer.get("error")
+    code, message, _, raw = parse_error_body({"error": error} if error else None)
+    kind = (
+        ImageErrorKind.MODERATION if _is_moderation(code, message, raw) else ImageErrorKind.FAILED
+    )
+    raise ImageError(kind, message, code=code, detail=f"status {status}")
+
+
+def _status_error(error: openai.APIStatusError, model: str) -> ImageError | PolzaError:
+    code, message, _, raw = parse_error_body(_body_of(error))
+    if error.status_code in (400, 403, 422) and _is_moderation(code, message, raw):
+        return ImageError(ImageErrorKind.MODERATION, message, code=code)
+    return error_from_status(error, model)
+
+
+def _route_unavailable(error: openai.APIStatusError, model: str) -> bool:
+    """Whether `POST /media` itself is missing, so `/images/generations` is worth a try.
+
+    405 and 503 never billed anything, so they always fall back. A 404 falls back unless the
+    body is about the model (names it, says "model", or has a model-lookup code): a missing
+    route answers with the framework's `Cannot POST …` or a generic NOT_FOUND. When in doubt we
+    fall back: for a truly unknown model the second route answers 404 too, unbilled.
+    """
+    if error.status_code in (405, 503):
+        return True
+    if error.status_code != 404:
+        return False
+    code, message, _, raw = parse_error_body(_body_of(error))
+    if code in _MODEL_NOT_FOUND_CODES:
+        return False
+    text = f"{message or ''} {raw or ''}".lower()
+    return not (model.lower() in text or "model" in text or "модел" in text)
+
+
+def _is_moderation(code: str | None, message: str | None, raw: str | None) -> bool:
+    if code is not None and code.upper() in _MODERATION_CODES:
+        return True
+    text = f"{message or ''} {raw or ''}".lower()
+    return any(marker in text for marker in _MODERATION_MARKERS)
+
+
+def _body_of(error: openai.APIStatusError) -> object:
+    # The raw JSON, not `error.body`: the SDK unwraps `error` even when it is a plain string.
+    try:
+        return error.response.json()
+    except ValueError:
+        return error.response.text or None
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    try:
+        value = float(error.response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return min(max(0.0, value), MAX_POLL_DELAY_SECONDS)
+
+
+def _first_item(data: object) -> JsonDict | None:
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if isinstance(data, str):
+        return {"url": data}
+    return data if isinstance(data, dict) else None
+
+
+def _decode_b64(encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="bad base64") from error
+
+
+def _sniff_image(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _cost(usage: object) -> float | None:
+    if not isinstance(usage, dict):
+        return None
+    value = usage.get("cost_rub")
+    if value is None:
+        value = usage.get("cost")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
