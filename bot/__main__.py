@@ -25,7 +25,9 @@ from bot.middlewares import (
     InFlightTracker,
     UserMiddleware,
 )
+from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
+from bot.services.images import ImageService
 from bot.services.polza import PolzaClient
 from handlers import get_routers
 from storage import Database, MessageRepository, UserRepository
@@ -88,9 +90,22 @@ async def run(settings: Settings) -> None:
         HistoryLimits(settings.history_max_turns, settings.history_max_chars),
         max_answer_tokens=settings.max_answer_tokens or None,
     )
+    catalogue = ModelCatalogue(polza.sdk, ttl_seconds=settings.catalogue_ttl_seconds)
+    image_service = ImageService(
+        polza.sdk,
+        poll_interval=settings.image_poll_interval_seconds,
+        timeout=settings.image_timeout_seconds,
+    )
     bot = create_bot(settings)
     in_flight = InFlightTracker()
-    dp = Dispatcher(settings=settings, chat_service=chat_service, users=users, polza=polza)
+    dp = Dispatcher(
+        settings=settings,
+        chat_service=chat_service,
+        users=users,
+        polza=polza,
+        catalogue=catalogue,
+        image_service=image_service,
+    )
     # Outer update middlewares run in this order; ordering first, before anything awaits I/O.
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(ConversationOrderMiddleware(ConversationLocks()))
@@ -121,6 +136,8 @@ async def run(settings: Settings) -> None:
     try:
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
     finally:
+        await catalogue.close()
+        await image_service.close()
         await polza.close()
         await db.close()
         logger.info("Stopped")

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     draft_interval_seconds: float = Field(default=0.3, ge=0.05)
     edit_interval_seconds: float = Field(default=1.0, ge=0.2)
 
+    # Polza's model catalogue is cached this long, then refreshed in the background.
+    catalogue_ttl_seconds: float = Field(default=600.0, ge=5)
+
+    # /image: how often to ask Polza whether a picture is ready, and for how long.
+    image_poll_interval_seconds: float = Field(default=3.0, gt=0)
+    image_timeout_seconds: float = Field(default=180.0, gt=0)
+
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
     @field_validator("allowed_user_ids", "admin_user_ids", mode="before")

@@ -56,6 +56,14 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX usage_user_time ON usage (user_id, created_at)",
         ),
     ),
+    (
+        2,
+        "model_notices",
+        (
+            # The chosen model the user was last told had left Polza's catalogue.
+            "ALTER TABLE users ADD COLUMN missing_model_notified TEXT",
+        ),
+    ),
 ]
 
 

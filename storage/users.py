@@ -40,15 +40,27 @@ class UserRepository:
         )
 
     async def set_chat_model(self, user_id: int, model: str | None) -> None:
+        await self._update(user_id, "chat_model", model)
+
+    async def set_image_model(self, user_id: int, model: str | None) -> None:
+        await self._update(user_id, "image_model", model)
+
+    async def set_missing_model_notified(self, user_id: int, model: str | None) -> None:
+        await self._update(user_id, "missing_model_notified", model)
+
+    async def missing_model_notified(self, user_id: int) -> str | None:
+        row = await self._db.fetch_one(
+            "SELECT missing_model_notified FROM users WHERE id = ?", (user_id,)
+        )
+        return row[0] if row else None
+
+    async def _update(self, user_id: int, column: str, value: object) -> None:
+        # `column` is always one of the literal names above, never user input.
         async with self._db.transaction() as tx:
             await tx.execute(
-                "UPDATE users SET chat_model = ?, updated_at = ? WHERE id = ?",
-                (model, time.time(), user_id),
+                f"UPDATE users SET {column} = ?, updated_at = ? WHERE id = ?",
+                (value, time.time(), user_id),
             )
 
     async def set_language(self, user_id: int, language: str) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE users SET language = ?, updated_at = ? WHERE id = ?",
-                (language, time.time(), user_id),
-            )
+        await self._update(user_id, "language", language)
