@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.i18n import SUPPORTED_LANGUAGES, setup_i18n
 from bot.logging_setup import setup_logging
 from bot.middlewares import (
+    AddressingMiddleware,
     ConversationLocks,
     ConversationOrderMiddleware,
     InFlightTracker,
@@ -30,6 +31,7 @@ from bot.services.chat import ChatService, HistoryLimits
 from bot.services.images import ImageService
 from bot.services.polza import PolzaClient
 from handlers import get_routers
+from handlers.groups import GroupNotices
 from storage import Database, MessageRepository, UserRepository
 
 logger = logging.getLogger("bot")
@@ -105,9 +107,11 @@ async def run(settings: Settings) -> None:
         polza=polza,
         catalogue=catalogue,
         image_service=image_service,
+        group_notices=GroupNotices(),
     )
     # Outer update middlewares run in this order; ordering first, before anything awaits I/O.
     dp.update.outer_middleware(in_flight)
+    dp.update.outer_middleware(AddressingMiddleware(settings.group_trigger_keyword))
     dp.update.outer_middleware(ConversationOrderMiddleware(ConversationLocks()))
     dp.update.outer_middleware(UserMiddleware(users, settings.default_language))
     i18n_core = setup_i18n(dp, users, settings.default_language)
@@ -116,6 +120,11 @@ async def run(settings: Settings) -> None:
     async def on_startup(bot: Bot) -> None:
         me = await bot.me()
         logger.info("Started as @%s (id %s)", me.username, me.id)
+        if not me.can_read_all_group_messages:
+            logger.warning(
+                "Privacy mode is on: in groups the bot only sees commands, replies to it and"
+                " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
+            )
         try:
             for language in SUPPORTED_LANGUAGES:
                 await bot.set_my_commands(

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
 
     allowed_user_ids: IdList = frozenset()
     admin_user_ids: IdList = frozenset()
+    # Groups the bot serves (empty: any group it is added to).
+    allowed_chat_ids: IdList = frozenset()
+    # In groups, a message starting with this word is addressed to the bot too ("" = off).
+    group_trigger_keyword: str = ""
 
     default_language: str = "en"
     log_level: str = "INFO"
@@ -51,6 +55,8 @@ class Settings(BaseSettings):
     # Streaming cadence towards Telegram.
     draft_interval_seconds: float = Field(default=0.3, ge=0.05)
     edit_interval_seconds: float = Field(default=1.0, ge=0.2)
+    # Telegram allows about 20 messages a minute in one group; edits count too.
+    group_edit_interval_seconds: float = Field(default=3.0, ge=0.2)
 
     # Polza's model catalogue is cached this long, then refreshed in the background.
     catalogue_ttl_seconds: float = Field(default=600.0, ge=5)
@@ -61,7 +67,7 @@ class Settings(BaseSettings):
 
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
-    @field_validator("allowed_user_ids", "admin_user_ids", mode="before")
+    @field_validator("allowed_user_ids", "admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

@@ -6,11 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.enums import ChatType
 from aiogram.types import TelegramObject, Update
 
 from bot.conversation import conversation_key
 from bot.i18n import language_for
+from bot.telegram.addressing import Addressing, detect
 from storage import ConversationKey, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -34,6 +36,37 @@ class ConversationLocks:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+
+class AddressingMiddleware(BaseMiddleware):
+    """Drops messages the bot must not answer before anything else looks at them.
+
+    Messages from bots (including channels and anonymous admins posting in groups) are
+    ignored everywhere; in groups, only messages addressed to the bot go on, with the
+    mention cut out (`addressing` in the handler data).
+    """
+
+    def __init__(self, keyword: str) -> None:
+        self._keyword = keyword
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        if message is None:
+            return await handler(event, data)
+        if message.from_user is None or message.from_user.is_bot:
+            return None
+        if message.chat.type == ChatType.PRIVATE:
+            text = (message.text or message.caption or "").strip()
+            data["addressing"] = Addressing(addressed=True, text=text)
+            return await handler(event, data)
+        if message.chat.type == ChatType.CHANNEL:
+            return None
+        bot: Bot = data["bot"]
+        addressing = detect(message, await bot.me(), self._keyword)
+        if not addressing.addressed:
+            return None
+        data["addressing"] = addressing
+        return await handler(event, data)
 
 
 class ConversationOrderMiddleware(BaseMiddleware):

@@ -2,13 +2,14 @@
 
 from aiogram import Router
 
-from handlers import chat, common, conversation, errors, fallback, language
+from handlers import chat, common, conversation, errors, fallback, groups, language
 
 
 def get_routers() -> list[Router]:
     # The catch-all fallback comes last.
     return [
         errors.router,
+        groups.router,
         common.router,
         conversation.router,
         language.router,

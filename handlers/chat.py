@@ -1,23 +1,36 @@
-"""Text in a private chat: stream the model's answer."""
+"""A message for the model (any private text, or a group message addressed to the bot)."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.types import Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
-from bot.i18n import polza_error_text, tr
+from bot.i18n import tr
 from bot.services.chat import ChatService
-from bot.telegram.streaming import TelegramAnswer
+from bot.telegram.addressing import Addressing
+from bot.telegram.answering import answer_with_model, reply_text
 from storage import ConversationKey, UserRecord
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+QUOTE_INTRO = "[Quoted message]"
+MEDIA_NOTE = "[The user attached a file you cannot see; answer the text.]"
 
 
-@router.message(F.text, ~F.text.startswith("/"))
+def user_turn(addressing: Addressing, has_media: bool) -> str:
+    """What the model is sent as the user's message."""
+    parts = []
+    if addressing.quoted:
+        parts.append(f"{QUOTE_INTRO}\n{addressing.quoted.strip()}")
+    if has_media:
+        parts.append(MEDIA_NOTE)
+    parts.append(addressing.text)
+    return "\n\n".join(parts)
+
+
+@router.message(F.text | F.caption, ~F.text.startswith("/"))
 async def on_text(
     message: Message,
     bot: Bot,
@@ -25,34 +38,20 @@ async def on_text(
     chat_service: ChatService,
     conversation: ConversationKey,
     user_record: UserRecord,
+    addressing: Addressing,
     i18n: I18nContext,
 ) -> None:
-    text = (message.text or "").strip()
-    if not text:
-        await message.answer(tr(i18n, "empty-message"))
+    if not addressing.text:
+        await reply_text(message, tr(i18n, "empty-message"))
         return
-    answer = TelegramAnswer(
-        bot,
-        chat_id=message.chat.id,
-        use_draft=True,
-        draft_interval=settings.draft_interval_seconds,
-        edit_interval=settings.edit_interval_seconds,
+    await answer_with_model(
+        message,
+        bot=bot,
+        user_text=user_turn(addressing, has_media=message.text is None),
+        model=user_record.chat_model or settings.default_chat_model,
+        system_prompt=settings.system_prompt,
+        settings=settings,
+        chat_service=chat_service,
+        conversation=conversation,
+        i18n=i18n,
     )
-    answer.start_typing()
-    try:
-        outcome = await chat_service.reply(
-            conversation,
-            user_text=text,
-            model=user_record.chat_model or settings.default_chat_model,
-            system_prompt=settings.system_prompt,
-            sink=answer,
-        )
-    finally:
-        await answer.stop_typing()
-    if outcome.text.strip():
-        final = outcome.text
-        if outcome.interrupted:
-            final += "\n\n" + i18n.get("answer-cut-note")
-        await answer.finish(final)
-    elif outcome.error is not None:
-        await message.answer(polza_error_text(i18n, outcome.error))

@@ -45,6 +45,30 @@ class TelegramControl:
             found.append(entry)
         return found
 
+    def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """The bot's messages in a chat as they are now (after edits), oldest first."""
+        found = [
+            m
+            for m in request_json("GET", f"{self.url}/_test/messages")
+            if str(m["chat"]["id"]) == str(chat_id)
+        ]
+        return sorted(found, key=lambda m: int(m["message_id"]))
+
+    def wait_for_texts(
+        self, chat_id: int, expected: list[str], timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
+        """Wait until the bot's messages in a chat read exactly `expected` (after edits)."""
+
+        def settled() -> list[dict[str, Any]] | None:
+            current = self.messages(chat_id)
+            return current if [m.get("text") for m in current] == expected else None
+
+        try:
+            return list(wait_until(settled, timeout, what=f"messages {expected} in {chat_id}"))
+        except AssertionError as error:
+            now = [m.get("text") for m in self.messages(chat_id)]
+            raise AssertionError(f"{error}; the chat shows {now}") from None
+
     def sent_texts(self, chat_id: int) -> list[str]:
         """Texts of the final messages (sendMessage) delivered to a chat, in order."""
         return [entry["params"]["text"] for entry in self.calls("sendMessage", chat_id)]

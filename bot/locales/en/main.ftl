@@ -56,3 +56,6 @@ error-bad-request = Polza.ai could not process this request. Try rephrasing it o
 command-new = Start a new conversation
 command-help = What I can do
 command-language = Interface language
+
+group-hello = Hi! Mention me (@-username) or reply to my message and I'll answer. Each of you has a private conversation with me here; /new starts yours over.
+group-not-allowed = Sorry, this bot is not available in this group. Ask the bot's owner to allow it.

@@ -1,0 +1,82 @@
+"""Answer a user's text with the model, streamed into the chat the message came from."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import Message
+from aiogram_i18n import I18nContext
+
+from bot.config import Settings
+from bot.i18n import polza_error_text
+from bot.services.chat import ChatOutcome, ChatService
+from bot.telegram.streaming import TelegramAnswer
+from storage import ConversationKey
+
+logger = logging.getLogger(__name__)
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic to answer in (ordinary reply threads are not topics)."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
+async def reply_text(message: Message, text: str) -> None:
+    """The bot's own short reply: plain in private chats, as a reply in groups."""
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(text)
+    else:
+        await message.reply(text)
+
+
+async def answer_with_model(
+    message: Message,
+    *,
+    bot: Bot,
+    user_text: str,
+    model: str,
+    system_prompt: str,
+    settings: Settings,
+    chat_service: ChatService,
+    conversation: ConversationKey,
+    i18n: I18nContext,
+) -> ChatOutcome | None:
+    """Stream the model's answer to `user_text`; None if the chat no longer accepts us."""
+    private = message.chat.type == ChatType.PRIVATE
+    answer = TelegramAnswer(
+        bot,
+        chat_id=message.chat.id,
+        use_draft=private,
+        draft_interval=settings.draft_interval_seconds,
+        edit_interval=(
+            settings.edit_interval_seconds if private else settings.group_edit_interval_seconds
+        ),
+        thread_id=topic_of(message),
+        reply_to=None if private else message.message_id,
+    )
+    answer.start_typing()
+    try:
+        outcome = await chat_service.reply(
+            conversation,
+            user_text=user_text,
+            model=model,
+            system_prompt=system_prompt,
+            sink=answer,
+        )
+        if outcome.text.strip():
+            final = outcome.text
+            if outcome.interrupted:
+                final += "\n\n" + i18n.get("answer-cut-note")
+            await answer.finish(final)
+        elif outcome.error is not None:
+            await reply_text(message, polza_error_text(i18n, outcome.error))
+    except TelegramForbiddenError:
+        # Blocked by the user or removed from the group mid-answer: nobody to tell.
+        logger.info("Chat %s no longer accepts messages; answer dropped", message.chat.id)
+        return None
+    finally:
+        await answer.stop_typing()
+    return outcome
