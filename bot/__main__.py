@@ -26,13 +26,15 @@ from bot.middlewares import (
     InFlightTracker,
     UserMiddleware,
 )
+from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
 from bot.services.images import ImageService
 from bot.services.polza import PolzaClient
+from bot.services.transcription import TranscriptionService
 from handlers import get_routers
 from handlers.groups import GroupNotices
-from storage import Database, MessageRepository, UserRepository
+from storage import Database, MessageRepository, UsageRepository, UserRepository
 
 logger = logging.getLogger("bot")
 
@@ -78,6 +80,7 @@ def create_bot(settings: Settings) -> Bot:
 
 
 async def run(settings: Settings) -> None:
+    logger.info("Using ffmpeg at %s", configure_ffmpeg())
     db = await Database.open(settings.database_path)
     polza = PolzaClient.create(
         base_url=settings.polza_base_url,
@@ -108,6 +111,10 @@ async def run(settings: Settings) -> None:
         catalogue=catalogue,
         image_service=image_service,
         group_notices=GroupNotices(),
+        transcription=TranscriptionService(
+            polza.sdk, settings.transcription_model, timeout=settings.polza_timeout_seconds
+        ),
+        usage=UsageRepository(db),
     )
     # Outer update middlewares run in this order; ordering first, before anything awaits I/O.
     dp.update.outer_middleware(in_flight)

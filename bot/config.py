@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     # Telegram allows about 20 messages a minute in one group; edits count too.
     group_edit_interval_seconds: float = Field(default=3.0, ge=0.2)
 
+    # Voice: Telegram's cloud Bot API lets bots download files up to 20 MB.
+    max_download_mb: int = Field(default=20, ge=1)
+    voice_max_duration_seconds: int = Field(default=1800, ge=1)
+    voice_chunk_seconds: float = Field(default=600.0, ge=10)
+    stt_max_upload_mb: int = Field(default=24, ge=1)
+
     # Polza's model catalogue is cached this long, then refreshed in the background.
     catalogue_ttl_seconds: float = Field(default=600.0, ge=5)
 

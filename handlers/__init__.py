@@ -2,7 +2,16 @@
 
 from aiogram import Router
 
-from handlers import chat, common, conversation, errors, fallback, groups, language
+from handlers import (
+    chat,
+    common,
+    conversation,
+    errors,
+    fallback,
+    groups,
+    language,
+    voice,
+)
 
 
 def get_routers() -> list[Router]:
@@ -13,6 +22,7 @@ def get_routers() -> list[Router]:
         common.router,
         conversation.router,
         language.router,
+        voice.router,
         chat.router,
         fallback.router,
     ]

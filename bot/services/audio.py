@@ -1,0 +1,313 @@
+"""Audio preparation for speech-to-text: check, decode, re-encode and split. No Telegram, no Polza.
+
+ffmpeg is run directly (in a worker thread, bytes through pipes) rather than through pydub.
+Measured with the imageio-ffmpeg 0.8.1 wheel (ffmpeg 9.0.2, libopus and libmp3lame, no ffprobe):
+
+* ``ffmpeg -i pipe:0`` finds the container and codec by itself (no ffprobe involved) and decodes
+  OGG/Opus (Telegram voice), OGG/Vorbis, MP3, M4A/AAC, WAV, FLAC and WebM/Opus.
+* An MP4 with video and audio whose index (``moov``) follows the media data fails over a plain
+  pipe ("partial file"; an audio-only M4A laid out the same way happened to work). ffmpeg's
+  ``cache:pipe:0`` input spools to an unlinked temp file and can seek back, so ISO-BMFF input
+  (MP4/M4A/MOV: video notes, iPhone memos) is read through it; everything else through a pipe.
+* pydub was tried and dropped here: without ffprobe ``from_file`` needs the exact decoder name
+  (``format=`` alone still runs ffprobe: ``codec="opus"`` for OGG/Opus but ``"vorbis"`` for
+  OGG/Vorbis, ``"aac"`` for M4A, ...); for such an MP4 read through a pipe it returns an empty
+  segment without raising; it holds the decoded audio as full-rate PCM (3-6 times the memory of
+  the 16 kHz mono used here); and its export goes through temp files that stay behind when
+  encoding fails. ``configure_ffmpeg`` still points pydub at the same binary for other code.
+
+Output: a short OGG/Opus recording passes through byte for byte; anything else becomes OGG/Opus
+(libopus, 16 kHz mono, 24 kbit/s, constrained VBR so chunk sizes are predictable), or MP3 when
+the ffmpeg build has no libopus. Decoding holds 32 KB of PCM per second of audio (about
+115 MB per hour), so callers should cap how long a recording they accept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import itertools
+import logging
+import math
+import mimetypes
+import operator
+import shutil
+import subprocess
+import sys
+import warnings
+from array import array
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+SAMPLE_BYTES = 2  # s16le mono
+MIN_DURATION_SECONDS = 0.1  # OpenAI-style STT rejects anything shorter
+FFMPEG_TIMEOUT_SECONDS = 300.0
+CUT_SEARCH_SECONDS = 2.0  # how far from an even split a chunk boundary may move to find a pause
+SIZE_HEADROOM = 0.8  # plan chunks at 80% of the upload limit; oversized ones are split again
+
+_FRAME = SAMPLE_RATE // 50  # 20 ms, the step of the pause search
+_ISO_BMFF_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide"})
+_MEDIA_APPLICATION_TYPES = frozenset({"application/ogg", "application/octet-stream"})
+
+
+class AudioErrorKind(enum.StrEnum):
+    CORRUPT = "corrupt"  # cannot be decoded
+    EMPTY = "empty"  # no bytes, no audio stream, or shorter than MIN_DURATION_SECONDS
+    UNSUPPORTED = "unsupported"  # not an audio/video format
+
+
+class AudioError(Exception):
+    def __init__(self, kind: AudioErrorKind, detail: str = "") -> None:
+        super().__init__(f"{kind.value}: {detail}" if detail else kind.value)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk:
+    filename: str
+    data: bytes
+    content_type: str
+    duration_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoder:
+    args: tuple[str, ...]
+    extension: str
+    content_type: str
+    bytes_per_second: float  # the nominal rate, for planning chunk lengths
+
+
+_OPUS = _Encoder(
+    ("-c:a", "libopus", "-b:a", "24k", "-vbr", "constrained", "-application", "voip", "-f", "ogg"),
+    "ogg",
+    "audio/ogg",
+    24_000 / 8,
+)
+_MP3 = _Encoder(
+    ("-c:a", "libmp3lame", "-b:a", "32k", "-f", "mp3"), "mp3", "audio/mpeg", 32_000 / 8
+)
+
+
+def configure_ffmpeg() -> str:
+    """Find ffmpeg (system first, else the imageio-ffmpeg wheel), point pydub at it, return it."""
+    path = _ffmpeg_exe()
+    with warnings.catch_warnings():
+        # pydub warns on import that audioop is deprecated (Python 3.11-3.12) and, with no ffmpeg
+        # on PATH, that it defaults to "ffmpeg"; the converter is set right below, and under
+        # pytest's filterwarnings=error either warning would fail the import.
+        warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+        warnings.filterwarnings("ignore", "Couldn't find ffmpeg or avconv", RuntimeWarning)
+        from pydub import AudioSegment
+    AudioSegment.converter = path
+    return path
+
+
+@functools.cache
+def _ffmpeg_exe() -> str:
+    system = shutil.which("ffmpeg")
+    if system:
+        return system
+    import imageio_ffmpeg
+
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+@functools.cache
+def _encoder(ffmpeg: str) -> _Encoder:
+    listing = subprocess.run(
+        [ffmpeg, "-hide_banner", "-encoders"], capture_output=True, check=True, timeout=30
+    ).stdout
+    if b" libopus " in listing:
+        return _OPUS
+    logger.warning("ffmpeg %s has no libopus; speech is uploaded as MP3", ffmpeg)
+    return _MP3
+
+
+async def prepare_audio(
+    data: bytes,
+    *,
+    mime_type: str | None,
+    file_name: str | None,
+    chunk_seconds: float,
+    max_upload_bytes: int,
+) -> list[AudioChunk]:
+    """Turn a downloaded recording into upload-ready chunks, in order. Raises `AudioError`.
+
+    A short OGG/Opus recording (a Telegram voice note) comes back unchanged as one
+    ``voice.ogg``; anything else is re-encoded and split into ``voice-001.ogg``, ... of at most
+    `chunk_seconds` and `max_upload_bytes` each, cut at the quietest moment near each boundary.
+    """
+    if chunk_seconds <= 0 or max_upload_bytes <= 0:
+        raise ValueError("chunk_seconds and max_upload_bytes must be positive")
+    if not data:
+        raise AudioError(AudioErrorKind.EMPTY, "no data")
+    return await asyncio.to_thread(
+        _prepare, data, mime_type, file_name, chunk_seconds, max_upload_bytes
+    )
+
+
+def _check_media_type(mime_type: str | None, file_name: str | None) -> None:
+    declared = mime_type.split(";")[0].strip().lower() if mime_type else None
+    if (declared is None or declared == "application/octet-stream") and file_name:
+        declared = mimetypes.guess_type(file_name, strict=False)[0]
+    if declared is None:
+        return  # unknown: let ffmpeg decide
+    if declared.split("/")[0] in ("audio", "video") or declared in _MEDIA_APPLICATION_TYPES:
+        return
+    raise AudioError(AudioErrorKind.UNSUPPORTED, f"not audio: {declared}")
+
+
+def _prepare(
+    data: bytes,
+    mime_type: str | None,
+    file_name: str | None,
+    chunk_seconds: float,
+    max_upload_bytes: int,
+) -> list[AudioChunk]:
+    _check_media_type(mime_type, file_name)  # here: mimetypes reads its tables on first use
+    ffmpeg = _ffmpeg_exe()
+    pcm = _decode(ffmpeg, data)
+    samples = len(pcm) // SAMPLE_BYTES
+    duration = samples / SAMPLE_RATE
+    if duration < MIN_DURATION_SECONDS:
+        raise AudioError(AudioErrorKind.EMPTY, f"{duration:.3f} s of audio")
+    if _is_ogg_opus(data) and duration <= chunk_seconds and len(data) <= max_upload_bytes:
+        return [AudioChunk("voice.ogg", data, "audio/ogg", duration)]
+
+    encoder = _encoder(ffmpeg)
+    by_size = max_upload_bytes * SIZE_HEADROOM / encoder.bytes_per_second
+    limit = int(min(chunk_seconds, by_size) * SAMPLE_RATE)
+    if limit < SAMPLE_RATE:
+        raise ValueError("chunk_seconds or max_upload_bytes allows less than 1 s per chunk")
+    levels = _samples(pcm)
+    cuts = _cut_points(levels, limit)
+    pieces: list[tuple[bytes, int]] = []
+    for start, end in itertools.pairwise(cuts):
+        pieces.extend(_encode_within(ffmpeg, encoder, pcm, levels, start, end, max_upload_bytes))
+    logger.debug("audio: %.1f s re-encoded into %d chunk(s)", duration, len(pieces))
+    return [
+        AudioChunk(
+            f"voice-{number:03d}.{encoder.extension}",
+            encoded,
+            encoder.content_type,
+            length / SAMPLE_RATE,
+        )
+        for number, (encoded, length) in enumerate(pieces, start=1)
+    ]
+
+
+def _run(ffmpeg: str, args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", *args],
+            input=stdin,
+            capture_output=True,
+            timeout=FFMPEG_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise AudioError(AudioErrorKind.CORRUPT, "ffmpeg timed out") from error
+
+
+def _decode(ffmpeg: str, data: bytes) -> bytes:
+    """The first audio stream as 16 kHz mono s16le PCM."""
+    source = "cache:pipe:0" if data[4:8] in _ISO_BMFF_BOXES else "pipe:0"
+    rate = str(SAMPLE_RATE)
+    args = ["-i", source, "-map", "0:a:0", "-ac", "1", "-ar", rate, "-f", "s16le", "pipe:1"]
+    result = _run(ffmpeg, args, data)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip()
+        raise AudioError(_failure_kind(message), message[-500:])
+    return result.stdout
+
+
+def _failure_kind(message: str) -> AudioErrorKind:
+    lowered = message.lower()
+    if "matches no streams" in lowered:  # -map 0:a:0 found no audio stream
+        return AudioErrorKind.EMPTY
+    if ("decoder" in lowered and "not found" in lowered) or "no decoder" in lowered:
+        return AudioErrorKind.UNSUPPORTED
+    return AudioErrorKind.CORRUPT
+
+
+def _is_ogg_opus(data: bytes) -> bool:
+    # The first Ogg page carries the codec header right after its segment table.
+    if len(data) < 27 or not data.startswith(b"OggS"):
+        return False
+    body = 27 + data[26]
+    return data[body : body + 8] == b"OpusHead"
+
+
+def _samples(pcm: bytes) -> array[int]:
+    levels = array("h", pcm[: len(pcm) - len(pcm) % SAMPLE_BYTES])
+    if sys.byteorder == "big":
+        levels.byteswap()
+    return levels
+
+
+def _cut_points(levels: array[int], limit: int) -> list[int]:
+    """Chunk boundaries (in samples): even lengths of at most `limit`, moved into pauses."""
+    total = len(levels)
+    target = math.ceil(total / math.ceil(total / limit))
+    reach = min(int(CUT_SEARCH_SECONDS * SAMPLE_RATE), target // 4)
+    cuts = [0]
+    while total - cuts[-1] > limit:
+        start = cuts[-1]
+        low = max(start + 1, start + target - reach)
+        high = min(start + limit, start + target + reach)
+        cuts.append(_quietest(levels, low, high))
+    cuts.append(total)
+    return cuts
+
+
+def _quietest(levels: array[int], low: int, high: int) -> int:
+    """The middle of the quietest 20 ms frame that fits in [low, high]."""
+    best, best_energy = (low + high) // 2, math.inf
+    for frame in range(low, high - _FRAME + 1, _FRAME):
+        window = levels[frame : frame + _FRAME]
+        energy = sum(map(operator.mul, window, window))
+        if energy < best_energy:
+            best, best_energy = frame + _FRAME // 2, energy
+    return best
+
+
+def _encode_within(
+    ffmpeg: str,
+    encoder: _Encoder,
+    pcm: bytes,
+    levels: array[int],
+    start: int,
+    end: int,
+    max_bytes: int,
+) -> list[tuple[bytes, int]]:
+    """Encode samples [start, end); halve (at a pause) until every piece fits in `max_bytes`."""
+    encoded = _encode(ffmpeg, encoder, pcm[start * SAMPLE_BYTES : end * SAMPLE_BYTES])
+    if len(encoded) <= max_bytes:
+        return [(encoded, end - start)]
+    if end - start < 2 * SAMPLE_RATE:
+        raise ValueError(f"max_upload_bytes={max_bytes} is too small for 1 s of audio")
+    quarter = (end - start) // 4
+    middle = _quietest(levels, start + quarter, end - quarter)
+    return _encode_within(ffmpeg, encoder, pcm, levels, start, middle, max_bytes) + (
+        _encode_within(ffmpeg, encoder, pcm, levels, middle, end, max_bytes)
+    )
+
+
+def _encode(ffmpeg: str, encoder: _Encoder, pcm: bytes) -> bytes:
+    args = [
+        *("-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"),
+        # no metadata or version tags: the same audio always gives the same bytes
+        *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"),
+        *encoder.args,
+        "pipe:1",
+    ]
+    result = _run(ffmpeg, args, pcm)
+    if result.returncode != 0 or not result.stdout:
+        message = result.stderr.decode(errors="replace").strip()
+        raise RuntimeError(f"ffmpeg could not encode audio: {message[-500:]}")
+    return result.stdout
