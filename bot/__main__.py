@@ -31,6 +31,7 @@ from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
 from bot.services.images import ImageService
 from bot.services.polza import PolzaClient
+from bot.services.running import RunningAnswers
 from bot.services.transcription import TranscriptionService
 from handlers import get_routers
 from handlers.groups import GroupNotices
@@ -111,6 +112,7 @@ async def run(settings: Settings) -> None:
         catalogue=catalogue,
         image_service=image_service,
         group_notices=GroupNotices(),
+        running_answers=RunningAnswers(),
         transcription=TranscriptionService(
             polza.sdk, settings.transcription_model, timeout=settings.polza_timeout_seconds
         ),

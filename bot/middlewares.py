@@ -17,6 +17,9 @@ from storage import ConversationKey, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
+# Commands that act on an answer in progress, so they skip the conversation queue.
+STOP_COMMANDS = frozenset({"/stop", "/cancel"})
+
 
 class ConversationLocks:
     """One FIFO lock per conversation, dropped when nobody holds or waits for it."""
@@ -88,7 +91,14 @@ class ConversationOrderMiddleware(BaseMiddleware):
         if key is None:
             return await handler(event, data)
         data["conversation"] = key
+        if _is_stop_command(message.text):
+            return await handler(event, data)  # it must not wait behind what it stops
         return await self._locks.run(key, lambda: handler(event, data))
+
+
+def _is_stop_command(text: str | None) -> bool:
+    command = (text or "").split(maxsplit=1)[0:1]
+    return bool(command) and command[0].split("@")[0].lower() in STOP_COMMANDS
 
 
 class UserMiddleware(BaseMiddleware):

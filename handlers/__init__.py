@@ -10,6 +10,7 @@ from handlers import (
     fallback,
     groups,
     language,
+    stop,
     voice,
 )
 
@@ -19,6 +20,7 @@ def get_routers() -> list[Router]:
     return [
         errors.router,
         groups.router,
+        stop.router,
         common.router,
         conversation.router,
         language.router,

@@ -9,6 +9,7 @@ from aiogram_i18n import I18nContext
 from bot.config import Settings
 from bot.i18n import tr
 from bot.services.chat import ChatService
+from bot.services.running import RunningAnswers
 from bot.telegram.addressing import Addressing
 from bot.telegram.answering import answer_with_model, reply_text
 from storage import ConversationKey, UserRecord
@@ -37,6 +38,7 @@ async def on_text(
     settings: Settings,
     chat_service: ChatService,
     conversation: ConversationKey,
+    running_answers: RunningAnswers,
     user_record: UserRecord,
     addressing: Addressing,
     i18n: I18nContext,
@@ -53,5 +55,6 @@ async def on_text(
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,
+        running_answers=running_answers,
         i18n=i18n,
     )

@@ -17,6 +17,7 @@ from bot.i18n import polza_error_text, tr
 from bot.services.audio import AudioError, AudioErrorKind, prepare_audio
 from bot.services.chat import ChatService
 from bot.services.errors import PolzaError
+from bot.services.running import RunningAnswers
 from bot.services.transcription import TranscriptionService
 from bot.telegram.answering import answer_with_model, reply_text, topic_of
 from storage import ConversationKey, UsageRecord, UsageRepository, UserRecord
@@ -73,6 +74,7 @@ async def on_recording(
     transcription: TranscriptionService,
     usage: UsageRepository,
     conversation: ConversationKey,
+    running_answers: RunningAnswers,
     user_record: UserRecord,
     i18n: I18nContext,
 ) -> None:
@@ -122,6 +124,7 @@ async def on_recording(
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,
+        running_answers=running_answers,
         i18n=i18n,
     )
 

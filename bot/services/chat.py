@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ class ChatOutcome:
     text: str
     error: PolzaError | None = None
     usage: ChatUsage | None = None
+    stopped: bool = False  # the user stopped it; `text` is what had arrived by then
 
     @property
     def interrupted(self) -> bool:
@@ -58,6 +61,36 @@ def build_messages(
     return messages
 
 
+@dataclass(slots=True)
+class _Progress:
+    text: str = ""
+    end: StreamEnd | None = None
+    error: PolzaError | None = None
+
+
+async def _wait_or_stop(streaming: asyncio.Task[None], stop: asyncio.Event | None) -> bool:
+    """Wait for the stream; True if `stop` was set first (the stream is then cancelled,
+    which closes the connection so Polza stops generating)."""
+    if stop is None:
+        await streaming
+        return False
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # our own task was cancelled (shutdown): take the stream with us
+        streaming.cancel()
+        raise
+    finally:
+        stopping.cancel()
+    if streaming.done():
+        streaming.result()  # re-raise anything unexpected
+        return False
+    streaming.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await streaming
+    return True
+
+
 class ChatService:
     def __init__(
         self,
@@ -79,29 +112,26 @@ class ChatService:
         model: str,
         system_prompt: str,
         sink: AnswerSink,
+        stop: asyncio.Event | None = None,
     ) -> ChatOutcome:
         """Stream one answer into `sink` and store the exchange.
 
         History is written only after the answer ends, in one transaction: a failure before
-        any text leaves history untouched; a stream cut midway keeps the text received.
+        any text leaves history untouched; a stream cut midway, or stopped by the user, keeps
+        the text received.
         """
         history = await self._messages.recent(key, self._limits.max_turns)
         request = build_messages(system_prompt, history, user_text, self._limits.max_chars)
-        text = ""
-        end: StreamEnd | None = None
-        error: PolzaError | None = None
-        try:
-            async for event in self._polza.stream_chat(
-                request, model=model, user_id=key.user_id, max_tokens=self._max_answer_tokens
-            ):
-                if isinstance(event, TextDelta):
-                    text += event.text
-                    await sink.update(text)
-                elif isinstance(event, StreamEnd):
-                    end = event
-        except PolzaError as failure:
-            error = failure
-        if error is None and not text.strip():
+        progress = _Progress()
+        streaming = asyncio.create_task(
+            self._stream(request, model=model, user_id=key.user_id, sink=sink, into=progress)
+        )
+        stopped = await _wait_or_stop(streaming, stop)
+        text, end, error = progress.text, progress.end, progress.error
+        if stopped:
+            logger.info("Answer stopped by user %s after %d chars", key.user_id, len(text))
+            error = None
+        elif error is None and not text.strip():
             reason = end.finish_reason if end else None
             kind = PolzaErrorKind.LENGTH_EMPTY if reason == "length" else PolzaErrorKind.EMPTY
             error = PolzaError(kind, model=model, message=f"finish_reason={reason}")
@@ -124,7 +154,30 @@ class ChatService:
                     cost_rub=usage.cost_rub if usage else None,
                 ),
             )
-        return ChatOutcome(text=text, error=error, usage=usage)
+        return ChatOutcome(
+            text=text, error=error, usage=usage, stopped=stopped and bool(text.strip())
+        )
+
+    async def _stream(
+        self,
+        request: list[dict[str, Any]],
+        *,
+        model: str,
+        user_id: int,
+        sink: AnswerSink,
+        into: _Progress,
+    ) -> None:
+        try:
+            async for event in self._polza.stream_chat(
+                request, model=model, user_id=user_id, max_tokens=self._max_answer_tokens
+            ):
+                if isinstance(event, TextDelta):
+                    into.text += event.text
+                    await sink.update(into.text)
+                elif isinstance(event, StreamEnd):
+                    into.end = event
+        except PolzaError as failure:
+            into.error = failure
 
     async def clear(self, key: ConversationKey) -> int:
         return await self._messages.clear(key)

@@ -11,8 +11,10 @@ from aiogram.types import Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
-from bot.i18n import polza_error_text
+from bot.i18n import polza_error_text, tr
 from bot.services.chat import ChatOutcome, ChatService
+from bot.services.running import RunningAnswers
+from bot.telegram.stop_button import stop_markup
 from bot.telegram.streaming import TelegramAnswer
 from storage import ConversationKey
 
@@ -42,9 +44,14 @@ async def answer_with_model(
     settings: Settings,
     chat_service: ChatService,
     conversation: ConversationKey,
+    running_answers: RunningAnswers,
     i18n: I18nContext,
 ) -> ChatOutcome | None:
-    """Stream the model's answer to `user_text`; None if the chat no longer accepts us."""
+    """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
+
+    The user can stop it: the draft's own stop button, the Stop button on an edited
+    message, or /stop. What had arrived by then stays as the answer, marked as stopped.
+    """
     private = message.chat.type == ChatType.PRIVATE
     answer = TelegramAnswer(
         bot,
@@ -56,7 +63,9 @@ async def answer_with_model(
         ),
         thread_id=topic_of(message),
         reply_to=None if private else message.message_id,
+        stop_markup=stop_markup(conversation, tr(i18n, "stop-button")),
     )
+    stop = running_answers.start(conversation)
     answer.start_typing()
     try:
         outcome = await chat_service.reply(
@@ -65,10 +74,14 @@ async def answer_with_model(
             model=model,
             system_prompt=system_prompt,
             sink=answer,
+            stop=stop,
         )
+        running_answers.finish(conversation, stop)
         if outcome.text.strip():
             final = outcome.text
-            if outcome.interrupted:
+            if outcome.stopped:
+                final += "\n\n" + i18n.get("answer-stopped-note")
+            elif outcome.interrupted:
                 final += "\n\n" + i18n.get("answer-cut-note")
             await answer.finish(final)
         elif outcome.error is not None:
@@ -78,5 +91,6 @@ async def answer_with_model(
         logger.info("Chat %s no longer accepts messages; answer dropped", message.chat.id)
         return None
     finally:
+        running_answers.finish(conversation, stop)
         await answer.stop_typing()
     return outcome

@@ -26,7 +26,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import EditMessageText, SendMessage, SendMessageDraft, TelegramMethod
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.telegram.formatting import Rendered, render_parts, take_segment
 
@@ -72,12 +72,15 @@ class TelegramAnswer:
         edit_interval: float,
         thread_id: int | None = None,
         reply_to: int | None = None,
+        stop_markup: InlineKeyboardMarkup | None = None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
         self._thread_id = thread_id
         self._reply_to = reply_to
         self._use_draft = use_draft
+        # Drafts carry Telegram's own stop button; edited messages carry this one meanwhile.
+        self._stop_markup = stop_markup
         self._draft_interval = draft_interval
         self._edit_interval = edit_interval
         self._draft_id = new_draft_id()
@@ -166,6 +169,7 @@ class TelegramAnswer:
                         chat_id=self._chat_id,
                         draft_id=self._draft_id,
                         message_thread_id=self._thread_id,
+                        can_stop=True if self._stop_markup is not None else None,
                         **_body(part, plain),
                     ),
                     final=False,
@@ -180,14 +184,16 @@ class TelegramAnswer:
                 self._use_draft = False
         if self._live_message_id is None:
             message = await self._request(
-                lambda plain: self._send_method(part, plain), final=False
+                lambda plain: self._send_method(part, plain, final=False), final=False
             )
             self._remember_live(message, part)
             return
         if part.text == self._live_text:
             return
         try:
-            await self._request(lambda plain: self._edit_method(part, plain), final=False)
+            await self._request(
+                lambda plain: self._edit_method(part, plain, final=False), final=False
+            )
             self._live_text = part.text
         except TelegramBadRequest as error:
             if _is_not_modified(error):
@@ -198,7 +204,9 @@ class TelegramAnswer:
 
     async def _finalize_live(self, part: Rendered) -> None:
         try:
-            await self._request(lambda plain: self._edit_method(part, plain), final=True)
+            await self._request(
+                lambda plain: self._edit_method(part, plain, final=True), final=True
+            )
         except TelegramBadRequest as error:
             if not _is_not_modified(error):
                 if not _is_edit_target_gone(error):
@@ -210,7 +218,9 @@ class TelegramAnswer:
         self._live_text = None
 
     async def _send_final(self, part: Rendered) -> None:
-        message = await self._request(lambda plain: self._send_method(part, plain), final=True)
+        message = await self._request(
+            lambda plain: self._send_method(part, plain, final=True), final=True
+        )
         if isinstance(message, Message):
             self.sent_message_ids.append(message.message_id)
         self._reply_to = None
@@ -222,7 +232,7 @@ class TelegramAnswer:
             self.sent_message_ids.append(message.message_id)
             self._reply_to = None
 
-    def _send_method(self, part: Rendered, plain: bool) -> SendMessage:
+    def _send_method(self, part: Rendered, plain: bool, *, final: bool) -> SendMessage:
         reply = (
             ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
             if self._reply_to
@@ -232,12 +242,16 @@ class TelegramAnswer:
             chat_id=self._chat_id,
             message_thread_id=self._thread_id,
             reply_parameters=reply,
+            reply_markup=None if final else self._stop_markup,
             **_body(part, plain),
         )
 
-    def _edit_method(self, part: Rendered, plain: bool) -> EditMessageText:
+    def _edit_method(self, part: Rendered, plain: bool, *, final: bool) -> EditMessageText:
         return EditMessageText(
-            chat_id=self._chat_id, message_id=self._live_message_id, **_body(part, plain)
+            chat_id=self._chat_id,
+            message_id=self._live_message_id,
+            reply_markup=None if final else self._stop_markup,
+            **_body(part, plain),
         )
 
     async def _request(self, make: Callable[[bool], TelegramMethod[Any]], *, final: bool) -> Any:

@@ -59,3 +59,9 @@ command-language = Interface language
 
 group-hello = Hi! Mention me (@-username) or reply to my message and I'll answer. Each of you has a private conversation with me here; /new starts yours over.
 group-not-allowed = Sorry, this bot is not available in this group. Ask the bot's owner to allow it.
+
+stop-button = ⏹ Stop
+stop-done = Stopped.
+stop-nothing = There is no answer to stop right now.
+stop-not-yours = Only the person who asked can stop this answer.
+answer-stopped-note = _(Stopped.)_
