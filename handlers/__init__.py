@@ -10,6 +10,7 @@ from handlers import (
     fallback,
     groups,
     language,
+    prompt,
     stop,
     voice,
 )
@@ -24,6 +25,7 @@ def get_routers() -> list[Router]:
         common.router,
         conversation.router,
         language.router,
+        prompt.router,
         voice.router,
         chat.router,
         fallback.router,

@@ -51,7 +51,7 @@ async def on_text(
         bot=bot,
         user_text=user_turn(addressing, has_media=message.text is None),
         model=user_record.chat_model or settings.default_chat_model,
-        system_prompt=settings.system_prompt,
+        system_prompt=user_record.personal_prompt or settings.system_prompt,
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,

@@ -120,7 +120,7 @@ async def on_recording(
         bot=bot,
         user_text=text,
         model=user_record.chat_model or settings.default_chat_model,
-        system_prompt=settings.system_prompt,
+        system_prompt=user_record.personal_prompt or settings.system_prompt,
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,

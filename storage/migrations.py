@@ -64,6 +64,33 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE users ADD COLUMN missing_model_notified TEXT",
         ),
     ),
+    (
+        3,
+        "access_and_cost_line",
+        (
+            # Admins' runtime decisions; one row per user, so allowed and denied exclude each
+            # other. How rows combine with ALLOWED_USER_IDS is bot.services.access's business.
+            """
+            CREATE TABLE access (
+                user_id INTEGER PRIMARY KEY,
+                status TEXT NOT NULL CHECK (status IN ('allowed', 'denied')),
+                changed_by INTEGER,
+                changed_at REAL NOT NULL
+            )
+            """,
+            "ALTER TABLE users ADD COLUMN show_cost INTEGER NOT NULL DEFAULT 0",
+            # Admin statistics scan the ledger by time for all users.
+            "CREATE INDEX usage_time ON usage (created_at)",
+        ),
+    ),
+    (
+        4,
+        "personal_prompt_and_reasoning",
+        (
+            "ALTER TABLE users ADD COLUMN personal_prompt TEXT",
+            "ALTER TABLE users ADD COLUMN reasoning_effort TEXT",
+        ),
+    ),
 ]
 
 

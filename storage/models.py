@@ -32,6 +32,8 @@ class UserRecord:
     language: str | None
     chat_model: str | None
     image_model: str | None
+    personal_prompt: str | None = None
+    reasoning_effort: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,9 @@ class UserRepository:
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
-            "SELECT id, language, chat_model, image_model FROM users WHERE id = ?", (user_id,)
+            "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort"
+            " FROM users WHERE id = ?",
+            (user_id,),
         )
         if row is None:
             return None
@@ -37,6 +39,8 @@ class UserRepository:
             language=row["language"],
             chat_model=row["chat_model"],
             image_model=row["image_model"],
+            personal_prompt=row["personal_prompt"],
+            reasoning_effort=row["reasoning_effort"],
         )
 
     async def set_chat_model(self, user_id: int, model: str | None) -> None:
@@ -44,6 +48,12 @@ class UserRepository:
 
     async def set_image_model(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "image_model", model)
+
+    async def set_personal_prompt(self, user_id: int, prompt: str | None) -> None:
+        await self._update(user_id, "personal_prompt", prompt)
+
+    async def set_reasoning_effort(self, user_id: int, effort: str | None) -> None:
+        await self._update(user_id, "reasoning_effort", effort)
 
     async def set_missing_model_notified(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "missing_model_notified", model)
@@ -64,3 +74,15 @@ class UserRepository:
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._update(user_id, "language", language)
+
+    async def count(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) FROM users")
+        return int(row[0]) if row else 0
+
+    async def show_cost(self, user_id: int) -> bool:
+        """Whether the user wants the cost line under each answer (off by default)."""
+        row = await self._db.fetch_one("SELECT show_cost FROM users WHERE id = ?", (user_id,))
+        return bool(row[0]) if row else False
+
+    async def set_show_cost(self, user_id: int, show: bool) -> None:
+        await self._update(user_id, "show_cost", int(show))
