@@ -1,0 +1,157 @@
+"""/model: browse Polza's catalogue and choose the chat and image models."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram_i18n import I18nContext
+
+from bot.config import Settings
+from bot.i18n import tr
+from bot.services.catalogue import (
+    Catalogue,
+    CatalogueUnavailable,
+    ModelCatalogue,
+    ModelInfo,
+    ModelKind,
+)
+from bot.services.model_choice import choose_model
+from bot.telegram.model_picker import (
+    ModelNav,
+    ModelsTarget,
+    NavAction,
+    PickerState,
+    PickerView,
+    PickTarget,
+    chosen_view,
+    models_view,
+    providers_view,
+    resolve,
+    search_view,
+)
+from storage import UserRecord, UserRepository
+
+router = Router(name=__name__)
+
+
+@router.message(Command("model"))
+async def on_model(
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    catalogue: ModelCatalogue,
+    i18n: I18nContext,
+    user_record: UserRecord | None = None,
+) -> None:
+    if user_record is None:  # sent on behalf of a channel: there is no user to configure
+        return
+    try:
+        snapshot = await catalogue.get()
+    except CatalogueUnavailable:
+        await _send(message, tr(i18n, "model-catalogue-unavailable"))
+        return
+    state = _state(user_record, settings, snapshot)
+    query = (command.args or "").strip()
+    if query:
+        view = search_view(i18n, snapshot, state, query)
+    else:
+        view = providers_view(i18n, snapshot, state, ModelKind.CHAT)
+    await _send(message, view.text, view.markup)
+
+
+@router.callback_query(ModelNav.filter())
+async def on_model_button(
+    query: CallbackQuery,
+    callback_data: ModelNav,
+    settings: Settings,
+    catalogue: ModelCatalogue,
+    users: UserRepository,
+    i18n: I18nContext,
+    user_record: UserRecord | None = None,
+) -> None:
+    if callback_data.action is NavAction.NOOP:
+        await query.answer()
+        return
+    message = query.message
+    if not isinstance(message, Message) or user_record is None:
+        await query.answer(tr(i18n, "model-expired"))
+        return
+    if not _opened_by(query, message):
+        await query.answer(tr(i18n, "model-not-yours"))
+        return
+    try:
+        snapshot = await catalogue.get()
+    except CatalogueUnavailable:
+        await query.answer(tr(i18n, "model-catalogue-unavailable-short"))
+        return
+    target = resolve(callback_data, snapshot)
+    if target is None:
+        await query.answer(tr(i18n, "model-expired"))
+        return
+    if isinstance(target, PickTarget):
+        await choose_model(users, user_record.id, target.model)
+        state = _state(user_record, settings, snapshot, chosen=target.model)
+        view = chosen_view(i18n, snapshot, state, target.model)
+    else:
+        state = _state(user_record, settings, snapshot)
+        if isinstance(target, ModelsTarget):
+            view = models_view(i18n, snapshot, state, target.kind, target.provider, target.page)
+        else:
+            view = providers_view(i18n, snapshot, state, target.kind, target.page)
+    await query.answer()
+    await _edit(message, view)
+
+
+# A button of ours whose data no longer parses (an older layout, or forged).
+@router.callback_query(F.data.startswith("model:"))
+async def on_unknown_model_button(query: CallbackQuery, i18n: I18nContext) -> None:
+    await query.answer(tr(i18n, "model-expired"))
+
+
+def _state(
+    user_record: UserRecord,
+    settings: Settings,
+    snapshot: Catalogue,
+    *,
+    chosen: ModelInfo | None = None,
+) -> PickerState:
+    """The user's models as stored, or with `chosen` just picked (the record predates it)."""
+    chat, image = user_record.chat_model, user_record.image_model
+    if chosen is not None and chosen.kind is ModelKind.IMAGE:
+        image = chosen.id
+    elif chosen is not None:
+        chat = chosen.id
+    return PickerState.build(
+        chat_choice=chat,
+        image_choice=image,
+        default_chat=settings.default_chat_model,
+        default_image=settings.default_image_model,
+        catalogue=snapshot,
+    )
+
+
+def _opened_by(query: CallbackQuery, message: Message) -> bool:
+    """In groups the picker replies to the /model message; only its sender may press it."""
+    if message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:
+        return True
+    opener = message.reply_to_message.from_user
+    return opener is None or opener.id == query.from_user.id
+
+
+async def _send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(text, reply_markup=markup)
+    else:
+        await message.reply(text, reply_markup=markup)
+
+
+async def _edit(message: Message, view: PickerView) -> None:
+    try:
+        await message.edit_text(view.text, reply_markup=view.markup)
+    except TelegramBadRequest as error:
+        # Pressing the button of the page already shown: nothing to change.
+        if "message is not modified" not in error.message:
+            raise
