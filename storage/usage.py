@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import aiosqlite
 
 from storage.db import Database
 from storage.models import UsageRecord
+
+# A sum is approximate when any of its calls was estimated or has no known cost at all.
+_COST = "COALESCE(SUM(cost_rub), 0) AS cost"
+_APPROXIMATE = "COALESCE(MAX(estimated OR cost_rub IS NULL), 0) AS approximate"
+
+
+@dataclass(frozen=True, slots=True)
+class KindTotals:
+    kind: str
+    requests: int
+    cost_rub: float
+    approximate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTotals:
+    requests: int
+    users: int
+    cost_rub: float
+    approximate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SpenderTotals:
+    user_id: int
+    requests: int
+    cost_rub: float
+    approximate: bool
 
 
 async def insert_usage(
@@ -45,3 +74,55 @@ class UsageRepository:
             (user_id, since),
         )
         return float(row[0]) if row else 0.0
+
+    async def totals_by_kind(self, since: float, user_id: int | None = None) -> list[KindTotals]:
+        """Requests and spend per kind since `since` (epoch seconds), for one user or all."""
+        where = "created_at >= ?" if user_id is None else "created_at >= ? AND user_id = ?"
+        params = (since,) if user_id is None else (since, user_id)
+        rows = await self._db.fetch_all(
+            f"SELECT kind, COUNT(*) AS requests, {_COST}, {_APPROXIMATE}"
+            f" FROM usage WHERE {where} GROUP BY kind ORDER BY kind",
+            params,
+        )
+        return [
+            KindTotals(
+                kind=row["kind"],
+                requests=row["requests"],
+                cost_rub=float(row["cost"]),
+                approximate=bool(row["approximate"]),
+            )
+            for row in rows
+        ]
+
+    async def period_totals(self, since: float) -> PeriodTotals:
+        """All users together since `since`: requests, spend and how many users made them."""
+        row = await self._db.fetch_one(
+            f"SELECT COUNT(*) AS requests, COUNT(DISTINCT user_id) AS users, {_COST},"
+            f" {_APPROXIMATE} FROM usage WHERE created_at >= ?",
+            (since,),
+        )
+        if row is None:
+            return PeriodTotals(requests=0, users=0, cost_rub=0.0, approximate=False)
+        return PeriodTotals(
+            requests=row["requests"],
+            users=row["users"],
+            cost_rub=float(row["cost"]),
+            approximate=bool(row["approximate"]),
+        )
+
+    async def top_spenders(self, since: float, limit: int) -> list[SpenderTotals]:
+        rows = await self._db.fetch_all(
+            f"SELECT user_id, COUNT(*) AS requests, {_COST}, {_APPROXIMATE}"
+            " FROM usage WHERE created_at >= ? GROUP BY user_id"
+            " ORDER BY cost DESC, requests DESC, user_id LIMIT ?",
+            (since, limit),
+        )
+        return [
+            SpenderTotals(
+                user_id=row["user_id"],
+                requests=row["requests"],
+                cost_rub=float(row["cost"]),
+                approximate=bool(row["approximate"]),
+            )
+            for row in rows
+        ]

@@ -1,0 +1,77 @@
+"""Refuses users the access policy does not allow, before any handler sees their update."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram_i18n import I18nContext
+
+from bot.i18n import tr
+from bot.services.access import AccessPolicy
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class AccessMiddleware(BaseMiddleware):
+    """An outer update middleware for messages, edits and button presses.
+
+    A refused user is told once per process, with their Telegram id so they can ask the
+    owner for access; after that they get silence (a button press still gets an empty
+    answer, or the client would spin). Runs after the i18n middleware, for the `i18n` text.
+    """
+
+    def __init__(self, access: AccessPolicy) -> None:
+        self._access = access
+        self._told: set[int] = set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if not isinstance(event, Update) or user is None or user.is_bot or not _gated(event):
+            return await handler(event, data)
+        if await self._access.is_allowed(user.id):
+            # Told before and allowed since: if denied again, they are told again.
+            self._told.discard(user.id)
+            return await handler(event, data)
+        i18n: I18nContext | None = data.get("i18n")
+        # An edit is dropped without a word: the first real message still gets the notice.
+        tell = user.id not in self._told and i18n is not None and event.edited_message is None
+        logger.info("Refused user %s (%s)", user.id, "told" if tell else "silent")
+        if tell:
+            self._told.add(user.id)  # before any await: a concurrent update stays silent
+        try:
+            if event.callback_query is not None:
+                await _refuse_button(event.callback_query, i18n if tell else None, user.id)
+            elif event.message is not None and tell and i18n is not None:
+                await _refuse_message(event.message, i18n, user.id)
+        except TelegramAPIError as error:
+            logger.info("Could not tell user %s they are not allowed: %s", user.id, error)
+        return None
+
+
+def _gated(update: Update) -> bool:
+    # Other updates (the bot added to a group, …) reach no model and stay with their handlers.
+    return bool(update.message or update.edited_message or update.callback_query)
+
+
+async def _refuse_message(message: Message, i18n: I18nContext, user_id: int) -> None:
+    text = tr(i18n, "access-denied", id=str(user_id))
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(text)
+    else:
+        await message.reply(text)
+
+
+async def _refuse_button(query: CallbackQuery, i18n: I18nContext | None, user_id: int) -> None:
+    """Every press is answered, or the client keeps spinning; only with `i18n` is it worded."""
+    if i18n is None:
+        await query.answer()
+    else:
+        await query.answer(tr(i18n, "access-denied-short", id=str(user_id)), show_alert=True)

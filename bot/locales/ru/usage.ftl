@@ -1,0 +1,49 @@
+# /usage, строка стоимости под ответами и лимиты расходов. Telegram HTML, кроме
+# cost-line: она дописывается к ответу модели, а он в Markdown.
+
+command-usage = Ваши расходы и запросы
+command-prompt = Ваши собственные указания для модели
+
+usage-requests = { $requests ->
+    [one] { $requests } запрос
+    [few] { $requests } запроса
+   *[many] { $requests } запросов
+}
+
+usage-title = <b>📊 Ваши расходы</b>
+usage-period = { $period ->
+    [today] <b>Сегодня</b>
+    [month] <b>В этом месяце</b>
+   *[total] <b>За всё время</b>
+}
+usage-line = { $kind ->
+    [chat] 💬 Чат
+    [voice] 🎙 Голос
+   *[image] 🖼 Картинки
+}: { usage-requests }, { $approx ->
+    [yes] ≈
+   *[no] {""}
+}{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
+usage-line-total = Всего: { usage-requests }, { $approx ->
+    [yes] ≈
+   *[no] {""}
+}{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
+usage-nothing = Запросов не было.
+usage-timezone-note = Дни и месяцы считаются по часовому поясу { $timezone }.
+usage-approx-note = ≈ — оценка по прайсу модели (Polza.ai не сообщила точную стоимость).
+usage-button-show-cost = 💰 Показывать стоимость под ответами
+usage-button-hide-cost = Не показывать стоимость под ответами
+usage-cost-shown = Теперь под каждым ответом будет его стоимость.
+usage-cost-hidden = Стоимость под ответами больше не показывается.
+
+cost-line = _{ $approx ->
+    [yes] Стоимость: ≈{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
+   *[no] Стоимость: { NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
+}_
+
+limit-daily = Вы исчерпали дневной лимит расходов: { NUMBER($budget, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽. Он обнулится в { $resets } ({ $timezone }), через { $hours } ч { $minutes } мин.
+limit-rate = Слишком много запросов: не больше { $limit } в минуту. Попробуйте снова через { $seconds ->
+    [one] { $seconds } секунду
+    [few] { $seconds } секунды
+   *[many] { $seconds } секунд
+}.

@@ -1,0 +1,146 @@
+"""Who may use the bot: settings, runtime /allow and /deny, admins; and the admin menus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import SetMyCommands
+from aiogram.types import BotCommandScopeChat
+from aiogram_i18n.cores import FluentRuntimeCore
+
+from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES
+from bot.services.access import AccessPolicy, AllowOutcome, DenyOutcome
+from bot.telegram.command_menus import (
+    ADMIN_COMMANDS,
+    USER_COMMANDS,
+    register_command_menus,
+)
+from handlers.admin import _ALLOW_KEYS, _DENY_KEYS
+from storage import AccessRepository, Database
+from tests.unit.test_i18n import catalogue
+
+ADMIN = 1
+LISTED = 10
+STRANGER = 20
+OTHER = 30
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[AccessRepository]:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    yield AccessRepository(db)
+    await db.close()
+
+
+def policy(repo: AccessRepository, allowed: set[int] | None = None) -> AccessPolicy:
+    return AccessPolicy(repo, allowed or set(), {ADMIN})
+
+
+async def test_open_bot_lets_everyone_in_and_deny_works_as_a_blocklist(
+    repo: AccessRepository,
+) -> None:
+    access = policy(repo)
+    assert await access.is_allowed(STRANGER)
+
+    assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.DENIED
+    assert not await access.is_allowed(STRANGER)
+    assert await access.is_allowed(OTHER), "a blocklist entry must not close the bot"
+    assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.ALREADY_DENIED
+    overview = await access.overview()
+    assert overview.open_to_everyone and overview.denied == (STRANGER,)
+
+
+async def test_first_allow_makes_an_open_bot_invite_only(repo: AccessRepository) -> None:
+    access = policy(repo)
+    assert await access.allow(STRANGER, by=ADMIN) is AllowOutcome.ALLOWED_NOW_INVITE_ONLY
+    assert await access.is_allowed(STRANGER)
+    assert not await access.is_allowed(OTHER)
+    assert await access.allow(OTHER, by=ADMIN) is AllowOutcome.ALLOWED
+    assert await access.allow(OTHER, by=ADMIN) is AllowOutcome.ALREADY_ALLOWED
+    assert await access.is_allowed(ADMIN), "admins need no allowlist entry"
+
+    # Denying one of two keeps the bot closed; denying the last one opens it again.
+    assert await access.deny(OTHER, by=ADMIN) is DenyOutcome.DENIED
+    assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.DENIED_NOW_OPEN
+    assert await access.is_allowed(40)
+    assert not await access.is_allowed(STRANGER)
+
+
+async def test_settings_list_runtime_changes_and_restarts(repo: AccessRepository) -> None:
+    access = policy(repo, {LISTED})
+    assert await access.is_allowed(LISTED)
+    assert not await access.is_allowed(STRANGER)
+    assert await access.allow(LISTED, by=ADMIN) is AllowOutcome.ALREADY_ALLOWED
+
+    assert await access.allow(STRANGER, by=ADMIN) is AllowOutcome.ALLOWED
+    assert await access.deny(LISTED, by=ADMIN) is DenyOutcome.DENIED
+    restarted = policy(repo, {LISTED})
+    assert await restarted.is_allowed(STRANGER)
+    assert not await restarted.is_allowed(LISTED), "a runtime deny beats ALLOWED_USER_IDS"
+
+    assert await restarted.allow(LISTED, by=ADMIN) is AllowOutcome.ALLOWED
+    assert await restarted.is_allowed(LISTED)
+    overview = await restarted.overview()
+    assert not overview.open_to_everyone
+    assert overview.from_settings == (LISTED,)
+    assert overview.allowed == (LISTED, STRANGER) and overview.denied == ()
+
+
+async def test_admins_are_always_allowed_and_cannot_be_denied(repo: AccessRepository) -> None:
+    access = policy(repo, {LISTED})
+    assert access.is_admin(ADMIN) and not access.is_admin(LISTED)
+    assert await access.is_allowed(ADMIN)
+    assert await access.deny(ADMIN, by=ADMIN) is DenyOutcome.ADMIN
+    assert await access.allow(ADMIN, by=ADMIN) is AllowOutcome.ADMIN
+    assert await access.is_allowed(ADMIN)
+    assert (await access.overview()).denied == ()
+
+
+def test_every_access_outcome_has_a_text() -> None:
+    assert set(_ALLOW_KEYS) == set(AllowOutcome)
+    assert set(_DENY_KEYS) == set(DenyOutcome)
+    english = catalogue("en")
+    assert {*_ALLOW_KEYS.values(), *_DENY_KEYS.values()} <= set(english)
+
+
+class RecordingBot:
+    """Records `set_my_commands`; Telegram refuses chat menus for `unknown_chats`."""
+
+    def __init__(self, unknown_chats: set[int]) -> None:
+        self.menus: dict[tuple[int | None, str | None], list[str]] = {}
+        self.unknown_chats = unknown_chats
+
+    async def set_my_commands(self, commands: list[Any], **kwargs: Any) -> bool:
+        scope = kwargs.get("scope")
+        chat_id = int(scope.chat_id) if isinstance(scope, BotCommandScopeChat) else None
+        if chat_id in self.unknown_chats:
+            raise TelegramBadRequest(
+                method=SetMyCommands(commands=commands), message="Bad Request: chat not found"
+            )
+        self.menus[(chat_id, kwargs.get("language_code"))] = [c.command for c in commands]
+        for command in commands:
+            assert command.description and not command.description.startswith("command-")
+        return True
+
+
+async def test_admin_commands_appear_only_in_admins_own_chats() -> None:
+    core = FluentRuntimeCore(path=LOCALES_DIR / "{locale}", default_locale="en")
+    await core.startup()
+    bot = RecordingBot(unknown_chats={666})
+    await register_command_menus(
+        cast(Bot, bot), core, {ADMIN, 666}, SUPPORTED_LANGUAGES, default_language="en"
+    )
+
+    everyone = list(USER_COMMANDS)
+    admins = everyone + list(ADMIN_COMMANDS)
+    assert bot.menus == {
+        (None, None): everyone,
+        (None, "ru"): everyone,
+        (ADMIN, None): admins,
+        (ADMIN, "ru"): admins,
+    }
