@@ -1,0 +1,144 @@
+"""What goes into one chat request: as much recent history as the model's context can take.
+
+Tokens are estimated, not counted: characters / 3.5 (on the safe side for English, code and
+most Russian text), a few tokens per message, and a flat cost per image. Each turn is
+estimated once per request; nothing is recounted while streaming.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storage import ChatTurn, ImageData
+
+CHARS_PER_TOKEN = 3.5
+MESSAGE_OVERHEAD_TOKENS = 4
+# A detailed ~1 MP image costs 750-1600 tokens depending on the provider.
+IMAGE_TOKENS = 1000
+DEFAULT_CONTEXT_TOKENS = 8192  # when the catalogue does not say
+DEFAULT_ANSWER_RESERVE = 2048
+MAX_ANSWER_RESERVE = 4096
+
+
+def estimate_text_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def estimate_message_tokens(text: str, images: int = 0) -> int:
+    return MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(text) + images * IMAGE_TOKENS
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBudget:
+    context_tokens: int
+    answer_reserve: int
+
+    @property
+    def prompt_tokens(self) -> int:
+        """What the request itself may take, leaving room for the answer."""
+        return self.context_tokens - self.answer_reserve
+
+
+def context_budget(
+    context_length: int | None,
+    max_completion_tokens: int | None = None,
+    max_answer_tokens: int | None = None,
+) -> ContextBudget:
+    """The budget for a model with these catalogue limits (None: not known).
+
+    The reserve for the answer is the configured answer cap, else the model's own output cap,
+    but never more than 4096 tokens or half the window: models whose output cap equals their
+    context would otherwise leave no room for the conversation.
+    """
+    context = context_length or DEFAULT_CONTEXT_TOKENS
+    reserve = max_answer_tokens or max_completion_tokens or DEFAULT_ANSWER_RESERVE
+    return ContextBudget(context, min(reserve, MAX_ANSWER_RESERVE, context // 2))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    messages: list[dict[str, Any]]
+    trimmed: bool  # earlier turns were left out because the model's context could not take them
+    has_images: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """The new message alone (with the system prompt) does not fit the model's context."""
+
+    tokens: int
+    limit: int
+
+
+def data_uri(image: ImageData) -> str:
+    return f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
+def message_content(text: str, images: Sequence[ImageData]) -> str | list[dict[str, Any]]:
+    """A plain string for text; content parts (text, then the images) when there are images."""
+    if not images:
+        return text
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    parts.extend({"type": "image_url", "image_url": {"url": data_uri(image)}} for image in images)
+    return parts
+
+
+def prepare_request(
+    system_prompt: str,
+    history: Sequence[ChatTurn],
+    user_text: str,
+    *,
+    images: Sequence[ImageData] = (),
+    max_chars: int,
+    budget: ContextBudget | None = None,
+    history_images: bool = True,
+) -> PreparedRequest | Overflow:
+    """System prompt, the newest turns that fit, then the new message.
+
+    Turns are dropped oldest first: to stay within `max_chars` of text (the configured cap,
+    silently) and within `budget` (the model's window, reported as `trimmed`). The new message
+    always goes; if it cannot fit at all the answer is an `Overflow`.
+    """
+    fixed = estimate_message_tokens(system_prompt) + estimate_message_tokens(
+        user_text, len(images)
+    )
+    tokens_left = math.inf if budget is None else budget.prompt_tokens - fixed
+    if budget is not None and tokens_left < 0:
+        return Overflow(tokens=fixed, limit=budget.prompt_tokens)
+    chars_left = max_chars - len(system_prompt) - len(user_text)
+    kept: list[ChatTurn] = []
+    trimmed = False
+    for turn in reversed(history):
+        turn_images = len(turn.images) if history_images else 0
+        cost = estimate_message_tokens(turn.content, turn_images)
+        chars_left -= len(turn.content)
+        if chars_left < 0:
+            break
+        if cost > tokens_left:
+            trimmed = True
+            break
+        tokens_left -= cost
+        kept.append(turn)
+    # Never start the context with an orphaned answer.
+    while kept and kept[-1].role == "assistant":
+        kept.pop()
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
+    for turn in reversed(kept):
+        content = message_content(turn.content, turn.images if history_images else ())
+        messages.append({"role": turn.role, "content": content})
+    messages.append({"role": "user", "content": message_content(user_text, images)})
+    has_images = bool(images) or (history_images and any(turn.images for turn in kept))
+    return PreparedRequest(messages=messages, trimmed=trimmed, has_images=has_images)
+
+
+def build_messages(
+    system_prompt: str, history: Sequence[ChatTurn], user_text: str, max_chars: int
+) -> list[dict[str, Any]]:
+    """System prompt, then as many of the newest turns as fit in `max_chars`, then the user."""
+    prepared = prepare_request(system_prompt, history, user_text, max_chars=max_chars)
+    assert isinstance(prepared, PreparedRequest)  # without a token budget nothing overflows
+    return prepared.messages

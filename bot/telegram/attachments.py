@@ -1,0 +1,91 @@
+"""The files in a user's message (or album): which to read, and how to fetch them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import Document, Message, PhotoSize
+
+from bot.services.documents import is_text_file
+from bot.telegram.albums import PendingAlbum
+
+MB = 1024 * 1024
+# Formats vision models take (GIF: its first frame).
+IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+class FileKind(enum.StrEnum):
+    IMAGE = "image"
+    TEXT = "text"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    file: PhotoSize | Document
+    name: str
+    kind: FileKind
+    mime_type: str
+    size: int | None  # None when Telegram did not say
+
+
+@dataclass(frozen=True, slots=True)
+class MediaMessage:
+    """What one answer is about: the message answered (the first of an album), every part,
+    and the user's words for the model (caption with the mention cut, and any quote)."""
+
+    lead: Message
+    parts: tuple[Message, ...]
+    text: str
+
+
+async def media_message(message: Message, text: str, album: PendingAlbum | None) -> MediaMessage:
+    """`message` with the rest of its album (waiting for it to be complete); the other
+    parts' captions join `text`, the lead's words for the model."""
+    if album is None:
+        return MediaMessage(lead=message, parts=(message,), text=text)
+    parts = await album.complete()
+    captions = [part.caption.strip() for part in parts if part is not message and part.caption]
+    words = "\n\n".join(part for part in (text, *captions) if part)
+    return MediaMessage(lead=message, parts=tuple(parts), text=words)
+
+
+def is_image_document(document: Document) -> bool:
+    return (document.mime_type or "").lower() in IMAGE_MIME_TYPES
+
+
+def best_photo(sizes: Sequence[PhotoSize], limit_bytes: int) -> PhotoSize | None:
+    """The largest size a bot may download: one whose size is known and under the limit if
+    there is any, else the largest of unknown size; None when every size is too big."""
+    known = [s for s in sizes if s.file_size is not None and s.file_size <= limit_bytes]
+    candidates = known or [s for s in sizes if s.file_size is None]
+    return max(candidates, key=lambda s: s.width * s.height, default=None)
+
+
+def attachments_of(message: Message, download_limit_bytes: int) -> list[Attachment]:
+    if message.photo:
+        photo = best_photo(message.photo, download_limit_bytes)
+        # Every size too big: the largest one, so the caller reports the size.
+        chosen = photo or max(message.photo, key=lambda s: s.width * s.height)
+        return [Attachment(chosen, "photo.jpg", FileKind.IMAGE, "image/jpeg", chosen.file_size)]
+    document = message.document
+    if document is None:
+        return []
+    mime = (document.mime_type or "").lower()
+    name = document.file_name or "file"
+    if is_image_document(document):
+        kind = FileKind.IMAGE
+    elif is_text_file(document.file_name, document.mime_type):
+        kind = FileKind.TEXT
+    else:
+        kind = FileKind.UNSUPPORTED
+    return [Attachment(document, name, kind, mime, document.file_size)]
+
+
+async def download(bot: Bot, attachment: Attachment) -> bytes:
+    """The file's bytes. Raises aiogram's errors (a file too big to fetch is a 400)."""
+    buffer = await bot.download(attachment.file)
+    return buffer.read() if buffer is not None else b""

@@ -1,0 +1,199 @@
+"""Answering photos and files: sort out what can be read, fetch it, and ask the model.
+
+Images go to the model as image parts; text files as their text, named. A model that is
+known not to see images gets a one-tap switch offer instead (a model the catalogue does not
+know is tried, and the offer follows if Polza refuses the images).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram_i18n import I18nContext
+
+from bot.config import Settings
+from bot.i18n import tr
+from bot.services.catalogue import Catalogue, ModelCatalogue, model_key
+from bot.services.chat import ChatService
+from bot.services.documents import DocumentError, DocumentErrorKind, decode_text, file_block
+from bot.services.model_lookup import catalogue_snapshot, vision_suggestion
+from bot.services.running import RunningAnswers
+from bot.services.usage import UsageService
+from bot.telegram.answering import answer_with_model, reply_text
+from bot.telegram.attachments import MB, Attachment, FileKind, MediaMessage, attachments_of
+from bot.telegram.attachments import download as download_file
+from bot.telegram.vision_offer import PendingMediaStore, VisionSwitch, switch_markup
+from storage import ConversationKey, ImageData
+
+logger = logging.getLogger(__name__)
+
+KB = 1024
+
+
+def image_placeholder(count: int) -> str:
+    """What stands for the images in the stored turn once the images themselves are gone."""
+    return "[image]" if count == 1 else f"[{count} images]"
+
+
+def media_turn_text(text: str, *, images: int, files: Sequence[str]) -> str:
+    """The user's turn as the model reads it: the images' placeholder, files, then words."""
+    parts = [image_placeholder(images)] if images else []
+    parts.extend(files)
+    if text:
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+@dataclass(slots=True)
+class _Problems:
+    """Files left out, each with the message that explains why."""
+
+    names: list[str] = field(default_factory=list)
+    first: str | None = None
+
+    def add(self, name: str, explanation: str) -> None:
+        self.names.append(name)
+        self.first = self.first or explanation
+
+
+async def answer_media(
+    media: MediaMessage,
+    *,
+    model: str,
+    system_prompt: str,
+    reasoning_effort: str | None,
+    bot: Bot,
+    settings: Settings,
+    chat_service: ChatService,
+    catalogue: ModelCatalogue,
+    conversation: ConversationKey,
+    running_answers: RunningAnswers,
+    pending_media: PendingMediaStore,
+    i18n: I18nContext,
+    usage_service: UsageService | None = None,
+) -> None:
+    lead = media.lead
+    problems = _Problems()
+    usable = _usable(media, settings, problems, i18n)
+    if not usable:
+        await reply_text(lead, problems.first or tr(i18n, "media-unsupported"))
+        return
+    snapshot = await catalogue_snapshot(catalogue)
+    info = snapshot.get(model) if snapshot is not None else None
+    if info is not None and not info.vision and any(a.kind is FileKind.IMAGE for a in usable):
+        await _offer_vision(media, model, snapshot, settings, conversation, pending_media, i18n)
+        return
+
+    images: list[ImageData] = []
+    files: list[str] = []
+    for attachment in usable:
+        data = await _fetch(bot, attachment, problems, i18n)
+        if data is None:
+            continue
+        if attachment.kind is FileKind.IMAGE:
+            images.append(ImageData(attachment.mime_type or "image/jpeg", data))
+            continue
+        try:
+            files.append(file_block(attachment.name, decode_text(data)))
+        except DocumentError as error:
+            key = "media-empty" if error.kind is DocumentErrorKind.EMPTY else "media-not-text"
+            problems.add(attachment.name, tr(i18n, key, name=attachment.name))
+    if not images and not files:
+        await reply_text(lead, problems.first or tr(i18n, "media-unsupported"))
+        return
+    if problems.names:
+        await reply_text(lead, tr(i18n, "media-skipped", names=", ".join(problems.names)))
+
+    outcome = await answer_with_model(
+        lead,
+        bot=bot,
+        user_text=media_turn_text(media.text, images=len(images), files=files),
+        model=model,
+        system_prompt=system_prompt,
+        settings=settings,
+        chat_service=chat_service,
+        conversation=conversation,
+        running_answers=running_answers,
+        i18n=i18n,
+        images=images,
+        reasoning_effort=reasoning_effort,
+        usage_service=usage_service,
+    )
+    if outcome is not None and outcome.images_refused:
+        await _offer_vision(media, model, snapshot, settings, conversation, pending_media, i18n)
+
+
+def _usable(
+    media: MediaMessage, settings: Settings, problems: _Problems, i18n: I18nContext
+) -> list[Attachment]:
+    download_limit = settings.max_download_mb * MB
+    text_limit = settings.document_max_kb * KB
+    usable: list[Attachment] = []
+    for part in media.parts:
+        for attachment in attachments_of(part, download_limit):
+            size = attachment.size or 0
+            if attachment.kind is FileKind.UNSUPPORTED:
+                problems.add(attachment.name, tr(i18n, "media-unsupported"))
+            elif attachment.kind is FileKind.IMAGE and size > download_limit:
+                problems.add(
+                    attachment.name,
+                    tr(i18n, "media-image-too-big", limit=settings.max_download_mb),
+                )
+            elif attachment.kind is FileKind.TEXT and size > text_limit:
+                limit = settings.document_max_kb
+                problems.add(
+                    attachment.name,
+                    tr(i18n, "media-file-too-big", name=attachment.name, limit=limit),
+                )
+            else:
+                usable.append(attachment)
+    return usable
+
+
+async def _fetch(
+    bot: Bot, attachment: Attachment, problems: _Problems, i18n: I18nContext
+) -> bytes | None:
+    try:
+        return await download_file(bot, attachment)
+    except (TelegramBadRequest, TelegramNetworkError) as error:
+        logger.warning("Could not download %s: %s", attachment.kind.value, error)
+        problems.add(attachment.name, tr(i18n, "media-download-failed"))
+        return None
+
+
+async def _offer_vision(
+    media: MediaMessage,
+    model: str,
+    snapshot: Catalogue | None,
+    settings: Settings,
+    conversation: ConversationKey,
+    pending_media: PendingMediaStore,
+    i18n: I18nContext,
+) -> None:
+    lead = media.lead
+    suggestion = vision_suggestion(snapshot, settings.vision_model)
+    if suggestion is None or suggestion == model:
+        await reply_text(lead, tr(i18n, "vision-unsupported", model=model))
+        return
+    info = snapshot.get(suggestion) if snapshot is not None else None
+    token = pending_media.put(media, conversation)
+    data = VisionSwitch(user_id=conversation.user_id, model=model_key(suggestion), token=token)
+    # Button labels are plain text, so no HTML escaping here.
+    label = i18n.get("vision-switch-button", name=info.name if info else suggestion)
+    markup = switch_markup(data, label)
+    await _reply_with_markup(
+        lead, tr(i18n, "vision-offer", model=model, suggested=suggestion), markup
+    )
+
+
+async def _reply_with_markup(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(text, reply_markup=markup)
+    else:
+        await message.reply(text, reply_markup=markup)
