@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
 
     default_chat_model: str = "openai/gpt-4o-mini"
+    # Offered with one tap when the user's chat model cannot see a photo they sent.
+    vision_model: str = "openai/gpt-4o-mini"
     default_image_model: str = "bytedance/seedream-4"
     transcription_model: str = "openai/whisper-1"
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
@@ -46,6 +49,8 @@ class Settings(BaseSettings):
     # How much history goes with each request.
     history_max_turns: int = Field(default=20, ge=1, le=500)
     history_max_chars: int = Field(default=24_000, ge=500)
+    # How many of the newest image turns keep their images in later requests.
+    history_image_turns: int = Field(default=2, ge=0, le=20)
 
     # Polza HTTP behaviour.
     polza_timeout_seconds: float = Field(default=90.0, gt=0)
@@ -64,6 +69,10 @@ class Settings(BaseSettings):
     voice_chunk_seconds: float = Field(default=600.0, ge=10)
     stt_max_upload_mb: int = Field(default=24, ge=1)
 
+    # Photos and files: an album is answered once no part has arrived for this long.
+    album_window_seconds: float = Field(default=0.8, ge=0.1, le=5.0)
+    document_max_kb: int = Field(default=512, ge=1, le=20_480)
+
     # Polza's model catalogue is cached this long, then refreshed in the background.
     catalogue_ttl_seconds: float = Field(default=600.0, ge=5)
 
@@ -72,6 +81,11 @@ class Settings(BaseSettings):
     image_timeout_seconds: float = Field(default=180.0, gt=0)
 
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+
+    # Per-user limits (0 = none; admins are exempt) and the zone days and months are counted in.
+    daily_budget_rub: float = Field(default=0, ge=0)
+    rate_limit_per_minute: int = Field(default=0, ge=0)
+    timezone: str = "UTC"
 
     @field_validator("allowed_user_ids", "admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
@@ -92,6 +106,16 @@ class Settings(BaseSettings):
     @classmethod
     def _default_prompt(cls, value: str) -> str:
         return value.strip() or DEFAULT_SYSTEM_PROMPT
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        name = value.strip() or "UTC"
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Europe/Moscow") from None
+        return name
 
     @field_validator("default_language")
     @classmethod

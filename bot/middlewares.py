@@ -114,33 +114,3 @@ class UserMiddleware(BaseMiddleware):
             language = language_for(user.language_code, self._default_language)
             data["user_record"] = await self._users.ensure(user.id, language)
         return await handler(event, data)
-
-
-class InFlightTracker(BaseMiddleware):
-    """Counts updates being handled so shutdown can let them finish."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        self._count += 1
-        self._idle.clear()
-        try:
-            return await handler(event, data)
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    @property
-    def in_flight(self) -> int:
-        return self._count
-
-    async def wait_idle(self, grace_seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._idle.wait(), grace_seconds)
-        except TimeoutError:
-            return False
-        return True

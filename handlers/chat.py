@@ -9,9 +9,13 @@ from aiogram_i18n import I18nContext
 from bot.config import Settings
 from bot.i18n import tr
 from bot.services.chat import ChatService
+from bot.services.limits import SpendingGuard
+from bot.services.model_choice import ModelResolver
 from bot.services.running import RunningAnswers
+from bot.services.usage import UsageService
 from bot.telegram.addressing import Addressing
-from bot.telegram.answering import answer_with_model, reply_text
+from bot.telegram.answering import answer_with_model, chat_model, reply_text
+from bot.telegram.usage_texts import limit_text
 from storage import ConversationKey, UserRecord
 
 router = Router(name=__name__)
@@ -41,20 +45,29 @@ async def on_text(
     running_answers: RunningAnswers,
     user_record: UserRecord,
     addressing: Addressing,
+    spending_guard: SpendingGuard,
+    usage_service: UsageService,
+    models: ModelResolver,
     i18n: I18nContext,
 ) -> None:
     if not addressing.text:
         await reply_text(message, tr(i18n, "empty-message"))
         return
+    verdict = await spending_guard.check(conversation.user_id)
+    if verdict is not None:
+        await reply_text(message, limit_text(i18n, verdict))
+        return
     await answer_with_model(
         message,
         bot=bot,
         user_text=user_turn(addressing, has_media=message.text is None),
-        model=user_record.chat_model or settings.default_chat_model,
+        model=(await chat_model(message, user_record, models, i18n)).id,
         system_prompt=user_record.personal_prompt or settings.system_prompt,
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,
         running_answers=running_answers,
         i18n=i18n,
+        reasoning_effort=user_record.reasoning_effort,
+        usage_service=usage_service,
     )

@@ -17,10 +17,14 @@ from bot.i18n import polza_error_text, tr
 from bot.services.audio import AudioError, AudioErrorKind, prepare_audio
 from bot.services.chat import ChatService
 from bot.services.errors import PolzaError
+from bot.services.limits import SpendingGuard
+from bot.services.model_choice import ModelResolver
 from bot.services.running import RunningAnswers
 from bot.services.transcription import TranscriptionService
-from bot.telegram.answering import answer_with_model, reply_text, topic_of
-from storage import ConversationKey, UsageRecord, UsageRepository, UserRecord
+from bot.services.usage import UsageService
+from bot.telegram.answering import answer_with_model, chat_model, reply_text, topic_of
+from bot.telegram.usage_texts import limit_text
+from storage import ConversationKey, UsageRecord, UserRecord
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
@@ -72,7 +76,9 @@ async def on_recording(
     settings: Settings,
     chat_service: ChatService,
     transcription: TranscriptionService,
-    usage: UsageRepository,
+    usage_service: UsageService,
+    spending_guard: SpendingGuard,
+    models: ModelResolver,
     conversation: ConversationKey,
     running_answers: RunningAnswers,
     user_record: UserRecord,
@@ -89,6 +95,10 @@ async def on_recording(
     if recording.duration is not None and recording.duration > settings.voice_max_duration_seconds:
         await reply_text(message, tr(i18n, "voice-too-long", minutes=round(max_minutes)))
         return
+    verdict = await spending_guard.check(conversation.user_id)
+    if verdict is not None:
+        await reply_text(message, limit_text(i18n, verdict))
+        return
 
     async with ChatActionSender(
         bot=bot,
@@ -101,15 +111,16 @@ async def on_recording(
         )
     if transcript is None:
         return
-    text, cost_rub = transcript
-    await usage.record(
+    text, cost_rub, seconds = transcript
+    await usage_service.record(
         UsageRecord(
             user_id=conversation.user_id,
             chat_id=conversation.chat_id,
             kind="voice",
             model=transcription.model,
             cost_rub=cost_rub,
-        )
+        ),
+        audio_seconds=seconds,
     )
     if not text.strip():
         await reply_text(message, tr(i18n, "voice-nothing-heard"))
@@ -119,13 +130,15 @@ async def on_recording(
         message,
         bot=bot,
         user_text=text,
-        model=user_record.chat_model or settings.default_chat_model,
+        model=(await chat_model(message, user_record, models, i18n)).id,
         system_prompt=user_record.personal_prompt or settings.system_prompt,
         settings=settings,
         chat_service=chat_service,
         conversation=conversation,
         running_answers=running_answers,
         i18n=i18n,
+        reasoning_effort=user_record.reasoning_effort,
+        usage_service=usage_service,
     )
 
 
@@ -137,8 +150,8 @@ async def _transcribe(
     transcription: TranscriptionService,
     user_record: UserRecord,
     i18n: I18nContext,
-) -> tuple[str, float | None] | None:
-    """(text, cost) of the recording, or None after telling the user what went wrong."""
+) -> tuple[str, float | None, float | None] | None:
+    """(text, cost, seconds) of the recording, or None after telling the user what went wrong."""
     try:
         downloaded = await bot.download(recording.file)
         if downloaded is None:
@@ -166,4 +179,4 @@ async def _transcribe(
         error.model = error.model or transcription.model
         await reply_text(message, tr(i18n, "voice-failed") + "\n" + polza_error_text(i18n, error))
         return None
-    return result.text, result.cost_rub
+    return result.text, result.cost_rub, result.duration_seconds

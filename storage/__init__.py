@@ -1,16 +1,24 @@
 """SQLite storage: connection, migrations and repositories. The only place with SQL."""
 
+from storage.access import AccessEntry, AccessRepository, AccessStatus
 from storage.db import Database
 from storage.messages import MessageRepository
-from storage.models import ChatTurn, ConversationKey, UsageRecord, UserRecord
-from storage.usage import UsageRepository
+from storage.models import ChatTurn, ConversationKey, ImageData, UsageRecord, UserRecord
+from storage.usage import KindTotals, PeriodTotals, SpenderTotals, UsageRepository
 from storage.users import UserRepository
 
 __all__ = [
+    "AccessEntry",
+    "AccessRepository",
+    "AccessStatus",
     "ChatTurn",
     "ConversationKey",
     "Database",
+    "ImageData",
+    "KindTotals",
     "MessageRepository",
+    "PeriodTotals",
+    "SpenderTotals",
     "UsageRecord",
     "UsageRepository",
     "UserRecord",

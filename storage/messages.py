@@ -1,11 +1,13 @@
-"""Conversation history."""
+"""Conversation history, with the images of its newest image turns."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from storage.db import Database
-from storage.models import ChatTurn, ConversationKey, UsageRecord
+from storage.images import insert_images, load_images, prune_images
+from storage.models import ChatTurn, ConversationKey, ImageData, UsageRecord
 from storage.usage import insert_usage
 
 _CONVERSATION = "chat_id = ? AND user_id = ? AND thread_id = ?"
@@ -19,13 +21,24 @@ class MessageRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def recent(self, key: ConversationKey, limit: int) -> list[ChatTurn]:
-        """The newest `limit` turns of one conversation, oldest first."""
+    async def recent(
+        self, key: ConversationKey, limit: int, *, image_turns: int = 0
+    ) -> list[ChatTurn]:
+        """The newest `limit` turns of one conversation, oldest first.
+
+        The newest `image_turns` turns that still have images come with them.
+        """
         rows = await self._db.fetch_all(
-            f"SELECT role, content FROM messages WHERE {_CONVERSATION} ORDER BY id DESC LIMIT ?",
+            f"SELECT id, role, content FROM messages WHERE {_CONVERSATION}"
+            " ORDER BY id DESC LIMIT ?",
             (*_key(key), limit),
         )
-        return [ChatTurn(role=row["role"], content=row["content"]) for row in reversed(rows)]
+        user_ids = [row["id"] for row in rows if row["role"] == "user"]
+        images = await load_images(self._db, user_ids, image_turns)
+        return [
+            ChatTurn(role=row["role"], content=row["content"], images=images.get(row["id"], ()))
+            for row in reversed(rows)
+        ]
 
     async def append_exchange(
         self,
@@ -34,15 +47,23 @@ class MessageRepository:
         answer: str,
         model: str,
         usage: UsageRecord | None,
+        *,
+        images: Sequence[ImageData] = (),
+        keep_image_turns: int = 0,
     ) -> None:
-        """Store a user turn, its answer and the call's cost together, or nothing at all."""
+        """Store a user turn (with its images), its answer and the call's cost together, or
+        nothing at all; then drop the images of all but the newest `keep_image_turns` turns."""
         now = time.time()
         async with self._db.transaction() as tx:
-            await tx.execute(
+            cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
                 " created_at) VALUES (?, ?, ?, 'user', ?, NULL, ?)",
                 (*_key(key), user_content, now),
             )
+            if images:
+                if keep_image_turns > 0 and cursor.lastrowid is not None:
+                    await insert_images(tx, cursor.lastrowid, images)
+                await prune_images(tx, key, keep_image_turns)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
                 " created_at) VALUES (?, ?, ?, 'assistant', ?, ?, ?)",
@@ -52,6 +73,22 @@ class MessageRepository:
                 await insert_usage(tx, usage, message_id=cursor.lastrowid)
 
     async def clear(self, key: ConversationKey) -> int:
+        """Forget the conversation (its images go with it) and that it was ever trimmed."""
         async with self._db.transaction() as tx:
             cursor = await tx.execute(f"DELETE FROM messages WHERE {_CONVERSATION}", _key(key))
+            await tx.execute(f"DELETE FROM history_notices WHERE {_CONVERSATION}", _key(key))
             return cursor.rowcount
+
+    async def trim_notice_sent(self, key: ConversationKey) -> bool:
+        row = await self._db.fetch_one(
+            f"SELECT 1 FROM history_notices WHERE {_CONVERSATION}", _key(key)
+        )
+        return row is not None
+
+    async def mark_trim_notice_sent(self, key: ConversationKey) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO history_notices (chat_id, user_id, thread_id, trimmed_at)"
+                " VALUES (?, ?, ?, ?)",
+                (*_key(key), time.time()),
+            )

@@ -91,6 +91,49 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE users ADD COLUMN reasoning_effort TEXT",
         ),
     ),
+    (
+        5,
+        "message_images_and_history_notice",
+        (
+            # Images of user turns; kept only for a conversation's newest few image turns.
+            """
+            CREATE TABLE message_images (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                mime_type TEXT NOT NULL,
+                data BLOB NOT NULL
+            )
+            """,
+            "CREATE INDEX message_images_message ON message_images (message_id, position)",
+            # When the user was told that the model no longer sees the conversation's start.
+            """
+            CREATE TABLE history_notices (
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                thread_id INTEGER NOT NULL,
+                trimmed_at REAL NOT NULL,
+                PRIMARY KEY (chat_id, user_id, thread_id)
+            )
+            """,
+        ),
+    ),
+    (
+        6,
+        "inbox",
+        (
+            # Updates from Telegram between their arrival and the end of their handling.
+            """
+            CREATE TABLE inbox (
+                update_id INTEGER PRIMARY KEY,
+                payload TEXT NOT NULL,
+                received_at REAL NOT NULL,
+                handled INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX inbox_pending ON inbox (handled, update_id)",
+        ),
+    ),
 ]
 
 

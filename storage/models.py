@@ -21,9 +21,19 @@ class ConversationKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageData:
+    """An image the user sent, as the model gets it (Telegram photos are JPEG)."""
+
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ChatTurn:
     role: Role
     content: str
+    # Only the newest image-bearing turns keep their images; older ones keep the text alone.
+    images: tuple[ImageData, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

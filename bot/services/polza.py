@@ -137,10 +137,15 @@ class PolzaClient:
         model: str,
         user_id: int,
         max_tokens: int | None = None,
+        reasoning_effort: str | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Yield text and reasoning deltas, then one `StreamEnd`. Raises `PolzaError`."""
         stream = await self._open_stream(
-            messages, model=model, user_id=user_id, max_tokens=max_tokens
+            messages,
+            model=model,
+            user_id=user_id,
+            max_tokens=max_tokens,
+            reasoning_effort=reasoning_effort,
         )
         finish_reason: str | None = None
         usage: ChatUsage | None = None
@@ -200,8 +205,12 @@ class PolzaClient:
         model: str,
         user_id: int,
         max_tokens: int | None,
+        reasoning_effort: str | None = None,
     ) -> openai.AsyncStream[ChatCompletionChunk]:
         extra_body: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
+        if reasoning_effort:
+            # Polza's own field; a top-level `reasoning_effort` is silently ignored.
+            extra_body["reasoning"] = {"effort": reasoning_effort}
         started = time.monotonic()
         attempt = 0
         while True:

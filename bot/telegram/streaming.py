@@ -20,6 +20,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.enums import ChatAction
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -73,6 +74,7 @@ class TelegramAnswer:
         thread_id: int | None = None,
         reply_to: int | None = None,
         stop_markup: InlineKeyboardMarkup | None = None,
+        thinking_text: str | None = None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
@@ -91,6 +93,9 @@ class TelegramAnswer:
         self._next_preview = 0.0
         self._paused_until = 0.0
         self._typing: asyncio.Task[None] | None = None
+        # Shown once while a reasoning model thinks, until its first words arrive.
+        self._thinking_text = thinking_text
+        self._thinking_shown = False
         self.sent_message_ids: list[int] = []
 
     # -- typing indicator -------------------------------------------------------------------
@@ -129,6 +134,33 @@ class TelegramAnswer:
                 await self._show_preview(parts[0])
         interval = self._draft_interval if self._use_draft else self._edit_interval
         self._next_preview = time.monotonic() + interval
+
+    async def thinking(self) -> None:
+        if self._thinking_shown or self._thinking_text is None or self._live_text is not None:
+            return
+        now = time.monotonic()
+        if now < self._next_preview or now < self._paused_until:
+            return
+        self._thinking_shown = True
+        await self.stop_typing()
+        parts = render_parts(self._thinking_text)
+        if parts:
+            with contextlib.suppress(_Skipped):
+                await self._show_preview(parts[0])
+        interval = self._draft_interval if self._use_draft else self._edit_interval
+        self._next_preview = time.monotonic() + interval
+
+    async def discard(self) -> None:
+        """Remove a preview message left without an answer (drafts vanish by themselves)."""
+        await self.stop_typing()
+        message_id, self._live_message_id = self._live_message_id, None
+        if message_id is None:
+            return
+        self._live_text = None
+        with contextlib.suppress(TelegramAPIError):
+            await self._bot.delete_message(self._chat_id, message_id)
+        if message_id in self.sent_message_ids:
+            self.sent_message_ids.remove(message_id)
 
     async def finish(self, text: str) -> None:
         """Deliver everything not yet delivered as final messages."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,12 @@ class BotHarness:
         code = self.process.stop() if self.process else None
         self.process = None
         return code
+
+    def stop_hard(self) -> None:
+        """kill -9: no shutdown code runs."""
+        if self.process is not None:
+            self.process.stop(signal.SIGKILL)
+        self.process = None
 
     def restart(self) -> BotHarness:
         self.stop()

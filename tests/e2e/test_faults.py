@@ -110,3 +110,38 @@ def test_sigterm_lets_the_answer_in_flight_finish(bot: BotHarness) -> None:
     assert bot.process.proc.wait(30) == 0
     assert bot.telegram.sent_texts(USER) == [LONG]
     assert "Echo" not in bot.database_dump() and LONG in bot.database_dump()
+
+
+def test_kill_9_mid_answer_loses_nothing_and_handles_nothing_twice(bot: BotHarness) -> None:
+    bot.polza.chat_rules(
+        {"match": "first life", "times": 1, "reply": LONG, "chunk_size": 5, "chunk_delay": 0.1}
+    )
+    bot.start()
+    bot.telegram.inject(updates.private_text(USER, "before the crash"))
+    bot.telegram.wait_for_messages(USER, 1)
+    bot.telegram.inject(updates.private_text(USER, "first life answer"))
+    wait_until(lambda: len(bot.polza.chat_requests()) == 2, what="the second request")
+    wait_until(lambda: bot.telegram.calls("sendMessageDraft", USER), what="streaming")
+    bot.stop_hard()
+    assert bot.telegram.state()["pending_update_ids"] == []  # Telegram considers it delivered
+
+    bot.start()
+    texts = bot.telegram.wait_for_messages(USER, 2)
+    assert texts == ["Echo: before the crash", "Echo: first life answer"]
+    bot.telegram.inject(updates.private_text(USER, "after restart"))
+    assert bot.telegram.wait_for_messages(USER, 3)[2] == "Echo: after restart"
+    contents = [r["messages"][-1]["content"] for r in bot.polza.chat_requests()]
+    assert contents == [
+        "before the crash",
+        "first life answer",
+        "first life answer",
+        "after restart",
+    ]
+    history = bot.polza.chat_requests()[-1]["messages"]
+    assert [m["content"] for m in history[1:]] == [
+        "before the crash",
+        "Echo: before the crash",
+        "first life answer",
+        "Echo: first life answer",
+        "after restart",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import BOT_USERNAME, BotHarness
-from tests.support import updates
+from tests.support import media, updates
 from tests.support.processes import wait_until
 
 GROUP = -1001234567
@@ -70,10 +70,13 @@ def test_mention_in_a_photo_caption_is_answered(bot: BotHarness) -> None:
     bot.start()
     caption = f"@{BOT_USERNAME} what do you think?"
     entities = updates.mention(caption, BOT_USERNAME)
-    bot.telegram.inject(updates.group_photo(GROUP, ALICE, caption, "photo-1", entities))
+    photo = media.upload(bot.telegram, media.jpeg(), "photos/file_1.jpg")
+    bot.telegram.inject(updates.group_photo(GROUP, ALICE, caption, photo["file_id"], entities))
     wait_until(lambda: bot.polza.chat_requests(), what="the request")
     (request,) = bot.polza.chat_requests()
-    assert request["messages"][-1]["content"].endswith("what do you think?")
+    text, image = request["messages"][-1]["content"]
+    assert text["text"].endswith("what do you think?") and f"@{BOT_USERNAME}" not in text["text"]
+    assert image["type"] == "image_url"
     wait_until(lambda: bot.telegram.messages(GROUP), what="the answer")
 
 

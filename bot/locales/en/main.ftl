@@ -16,8 +16,16 @@ welcome =
 help-commands =
     <b>Commands:</b>
     /new — start a new conversation (forget the history)
+    /model — choose the chat and image models
+    /image — draw a picture: <code>/image 16:9 a lighthouse at dusk</code>
+    /prompt — your own instructions for the model
+    /reasoning — how hard reasoning models think
+    /usage — what your requests cost
+    /cancel — stop an answer or a pending /image
     /language — change the interface language
     /help — this help
+
+    Send a voice note, a photo or a text file and I'll use it too.
 
 help =
     Just write to me and I'll answer with <code>{ $model }</code>.
@@ -33,7 +41,7 @@ conversation-cleared = { $count ->
 
 empty-message = Your message is empty. Write something and I'll answer.
 unknown-command = I don't know that command. Send /help to see what I can do.
-unsupported-message = I can only read text messages for now. Please write your question as text.
+unsupported-message = I can't use this kind of message. Send me text, a voice note, a photo or a text file.
 generic-apology = Sorry, something went wrong on my side. Please try again.
 answer-cut-note = _(The answer was cut off: the connection to the model broke.)_
 
@@ -65,3 +73,4 @@ stop-done = Stopped.
 stop-nothing = There is no answer to stop right now.
 stop-not-yours = Only the person who asked can stop this answer.
 answer-stopped-note = _(Stopped.)_
+button-expired = This button no longer works.

@@ -3,4 +3,4 @@ prompt-current-default = You use the default instructions. Set your own with <co
 prompt-set = Done: I'll follow your instructions in all your conversations. <code>/prompt reset</code> goes back to the default.
 prompt-reset = Done: back to the default instructions.
 prompt-too-long = These instructions are too long: { $length } characters, the limit is { $limit }.
-command-stop = Stop the current answer
+command-cancel = Stop the answer or a pending /image

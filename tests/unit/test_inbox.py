@@ -1,0 +1,24 @@
+"""The inbox keeps received updates until handled, recognises repeats, and forgets contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage import Database
+from storage.inbox import InboxRepository
+
+
+async def test_updates_are_pending_until_handled_and_repeats_are_recognised(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "inbox.sqlite3")
+    inbox = InboxRepository(db)
+    assert await inbox.accept([(1, '{"a": 1}'), (2, '{"b": 2}')]) == [1, 2]
+    assert await inbox.accept([(2, '{"b": 2}'), (3, '{"c": 3}')]) == [3]
+    await inbox.mark_handled(2)
+    assert await inbox.pending() == [(1, '{"a": 1}'), (3, '{"c": 3}')]
+    assert await inbox.accept([(2, '{"b": 2}')]) == [], "a handled update is not handled again"
+    rows = await db.fetch_all("SELECT payload FROM inbox WHERE update_id = 2")
+    assert rows[0][0] == "", "a handled update's content is not kept"
+    assert await inbox.prune(older_than=-1) == 1
+    await db.close()
