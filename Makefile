@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint bench bench-quick install install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ lint: $(VENV)/.dev
 
 test: lint
 	$(PY) -m pytest -q
+
+bench: $(VENV)/.dev
+	$(PY) -m bench
+
+bench-quick: $(VENV)/.dev
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
