@@ -1,0 +1,215 @@
+"""The machine, the results table on the terminal, and the Markdown report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from bench.stats import Figure, ScenarioResult, fmt
+
+ANALYSIS_START = "<!-- analysis:start -->"
+ANALYSIS_END = "<!-- analysis:end -->"
+PACKAGES = (
+    "aiogram",
+    "openai",
+    "pydantic",
+    "aiohttp",
+    "aiosqlite",
+    "httpx2",
+    "telegramify-markdown",
+)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.rstrip()
+
+
+def machine_info(root: Path) -> dict[str, str]:
+    cpuinfo = _read("/proc/cpuinfo")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in _read("/proc/meminfo").splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    commit = _git(root, "rev-parse", "--short=12", "HEAD").strip() or "unknown"
+    changed = [
+        path
+        for line in _git(root, "status", "--porcelain").splitlines()
+        if (path := line[3:]) and not path.startswith(("bench/", "BENCHMARKS.md"))
+    ]
+    if changed:
+        shown = ", ".join(changed[:8]) + (", …" if len(changed) > 8 else "")
+        commit += f" + uncommitted changes in {len(changed)} path(s): {shown}"
+    return {
+        "CPU": f"{model}, {os.cpu_count()} cores",
+        "RAM": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "Packages": ", ".join(versions),
+        "Git commit": commit,
+        "Load average at start": " ".join(_read("/proc/loadavg").split()[:3]),
+    }
+
+
+def _row(figure: Figure) -> list[str]:
+    unit = f" {figure.unit}"
+    return [
+        figure.scenario,
+        figure.name,
+        str(figure.n),
+        fmt(figure.median) + unit if figure.median is not None else "—",
+        fmt(figure.p99) + unit if figure.p99 is not None else "—",
+        figure.target_text,
+        figure.met_text.replace("**", ""),
+    ]
+
+
+HEADER = ["#", "Figure", "n", "median", "p99", "target", "met?"]
+
+
+def text_table(results: Sequence[ScenarioResult]) -> str:
+    rows = [HEADER] + [_row(f) for r in results for f in r.figures]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.rjust(widths[i]) if i in (2, 3, 4) else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(results: Sequence[ScenarioResult]) -> str:
+    lines = [
+        "| " + " | ".join(HEADER) + " |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for result in results:
+        for figure in result.figures:
+            row = _row(figure)
+            row[6] = figure.met_text
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def preserved_analysis(path: Path) -> str:
+    text = _read(str(path))
+    if ANALYSIS_START in text and ANALYSIS_END in text:
+        start = text.index(ANALYSIS_START)
+        end = text.index(ANALYSIS_END) + len(ANALYSIS_END)
+        return text[start:end]
+    return ""
+
+
+def noise_summary(results: Sequence[ScenarioResult]) -> str:
+    """One line on how busy the machine was with work outside the benchmark."""
+    shares = [(r.title, r.foreign_cpu) for r in results if r.foreign_cpu is not None]
+    if not shares:
+        return ""
+    listed = "; ".join(f"{title}: {share:.0%}" for title, share in shares)
+    worst = max(share for _, share in shares)
+    if worst < 0.25:
+        return (
+            f"Other processes on the machine stayed quiet (CPU outside the benchmark: {listed})."
+        )
+    return (
+        f"**The machine was busy with other work during this run** (CPU used by processes "
+        f"outside the benchmark, 100% = one of the {os.cpu_count()} cores: {listed}). "
+        "Wall-clock figures (latencies, rates, wall times) are pessimistic by that much "
+        "contention; the CPU-time figures are not affected by it."
+    )
+
+
+def markdown(
+    *,
+    command: str,
+    machine: dict[str, str],
+    results: Sequence[ScenarioResult],
+    seconds: float,
+    quick: bool,
+    profile_md: str | None,
+    analysis: str = "",
+) -> str:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    broken = [(r.title, problem) for r in results for problem in r.broken]
+    out = [
+        "# Benchmarks",
+        "",
+        "The real bot process (`python -m bot`, fresh SQLite file per start, production "
+        "settings) against the fake Telegram and fake Polza servers on 127.0.0.1, driven by "
+        "`bench/`. Every process shares the machine below; the fakes and the benchmark "
+        "itself use CPU too (see the CPU notes per scenario).",
+        "",
+        f"- Command: `{command}`"
+        + (" (quick: tiny sizes, only checks that it works)" if quick else ""),
+        f"- Date: {now}; the run took {seconds / 60:.1f} min",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *[f"| {key} | {value} |" for key, value in machine.items()],
+        "",
+        "## Results",
+        "",
+        markdown_table(results),
+        "",
+    ]
+    noise = noise_summary(results)
+    if noise:
+        out += [noise, ""]
+    if broken:
+        out += ["**Broken scenarios:**", ""]
+        out += [f"- {title}: {problem}" for title, problem in broken]
+        out.append("")
+    out += ["## How each figure was measured", ""]
+    for result in results:
+        if not result.notes:
+            continue
+        out += [f"### {result.title}", ""]
+        out += [f"- {note}" for note in result.notes]
+        out.append("")
+    if profile_md:
+        out += ["## Profile of the bot under scenario 3", "", profile_md]
+    if analysis:
+        out += ["", analysis, ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,1 @@
+"""One module per scenario group; each returns a `ScenarioResult`."""

@@ -1,0 +1,204 @@
+"""Scenario 7: start-up time, and what the interpreter spends it on.
+
+Start-up = `time.time()` right before the bot process is spawned → arrival of its first
+getUpdates at fake Telegram (fresh database, so migrations run too). Every bot started during
+the run is a sample. The import profile comes from `python -X importtime -c "import
+bot.__main__"`, plus a run that times every pydantic `model_rebuild` during `import aiogram`
+(aiogram.types rebuilds all its models at import).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from bench.config import Config
+from bench.stack import Stack
+from bench.stats import Figure, ScenarioResult, Target
+from tests.support.processes import ROOT
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+# Times every BaseModel.model_rebuild call made while aiogram is imported.
+_REBUILD_PROBE = """
+import time, pydantic
+original = pydantic.BaseModel.model_rebuild.__func__
+spent = [0.0, 0]
+def timed(cls, *args, **kwargs):
+    began = time.perf_counter()
+    try:
+        return original(cls, *args, **kwargs)
+    finally:
+        spent[0] += time.perf_counter() - began
+        spent[1] += 1
+pydantic.BaseModel.model_rebuild = classmethod(timed)
+began = time.perf_counter()
+import aiogram
+total = time.perf_counter() - began
+status = dict(l.split(':', 1) for l in open('/proc/self/status'))
+print(total, spent[0], spent[1], status['VmRSS'].split()[0], status['VmHWM'].split()[0])
+"""
+
+
+@dataclass
+class ImportEntry:
+    self_us: int
+    cumulative_us: int
+    depth: int
+    name: str
+
+
+@dataclass
+class ImportProfile:
+    entries: list[ImportEntry] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, text: str) -> ImportProfile:
+        profile = cls()
+        for line in text.splitlines():
+            match = _IMPORT_LINE.match(line)
+            if match:
+                profile.entries.append(
+                    ImportEntry(
+                        int(match.group(1)),
+                        int(match.group(2)),
+                        len(match.group(3)) // 2,
+                        match.group(4),
+                    )
+                )
+        return profile
+
+    def cumulative(self, name: str) -> float | None:
+        found = [e.cumulative_us for e in self.entries if e.name == name]
+        return max(found) / 1e6 if found else None
+
+    def self_time(self, name: str) -> float | None:
+        found = [e.self_us for e in self.entries if e.name == name]
+        return sum(found) / 1e6 if found else None
+
+    def by_package(self) -> list[tuple[str, float]]:
+        totals: dict[str, float] = {}
+        for entry in self.entries:
+            package = entry.name.split(".", 1)[0]
+            totals[package] = totals.get(package, 0.0) + entry.self_us / 1e6
+        return sorted(totals.items(), key=lambda item: -item[1])
+
+    def top_self(self, limit: int = 10) -> list[ImportEntry]:
+        return sorted(self.entries, key=lambda e: -e.self_us)[:limit]
+
+
+def _python(code: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *flags, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def _wall_and_cpu(code: str) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one interpreter running `code`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    _python(code)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def import_profile(config: Config) -> tuple[list[Figure], list[str]]:
+    """Where `import bot.__main__` spends its time, and what `import aiogram` costs."""
+    figures: list[Figure] = []
+    importtime = _python("import bot.__main__", "-X", "importtime")
+    profile = ImportProfile.parse(importtime.stderr)
+    probe = _python(_REBUILD_PROBE).stdout.split()
+    aiogram_total, rebuild, rebuilt = float(probe[0]), float(probe[1]), int(probe[2])
+    rss_kb, hwm_kb = int(probe[3]), int(probe[4])
+    if config.import_runs:
+        bare = [_wall_and_cpu("pass") for _ in range(config.import_runs)]
+        timed = [_wall_and_cpu("import aiogram") for _ in range(config.import_runs)]
+        bare_wall = statistics.median(w for w, _ in bare)
+        bare_cpu = statistics.median(c for _, c in bare)
+        figures += [
+            Figure(
+                "7",
+                "`import aiogram` alone, wall (minus a bare interpreter)",
+                "s",
+                samples=[w - bare_wall for w, _ in timed],
+            ),
+            Figure(
+                "7",
+                "`import aiogram` alone, CPU time (minus a bare interpreter)",
+                "s",
+                samples=[c - bare_cpu for _, c in timed],
+            ),
+        ]
+    bot_total = profile.cumulative("bot.__main__") or 0.0
+    packages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in profile.by_package()[:6])
+    top = "; ".join(f"`{e.name}` {e.self_us / 1e6:.2f} s" for e in profile.top_self(6))
+    notes = [
+        f"`python -X importtime -c 'import bot.__main__'`: {bot_total:.2f} s in imports. "
+        f"By top-level package (self time): {packages}. Largest single modules (self time): "
+        f"{top}.",
+        f"`aiogram.types` alone: {profile.self_time('aiogram.types') or 0:.2f} s of its own "
+        f"(module body), {profile.cumulative('aiogram.types') or 0:.2f} s with what it imports. "
+        f"Its body ends with a loop calling `model_rebuild()` on every Telegram type (although "
+        f"`TelegramObject` declares `defer_build=True`): timed separately, `import aiogram` "
+        f"took {aiogram_total:.2f} s, of which {rebuild:.2f} s "
+        f"({rebuild / aiogram_total:.0%}) went into {rebuilt} `model_rebuild` calls; the "
+        f"process then had RSS {rss_kb / 1024:.0f} MB (peak {hwm_kb / 1024:.0f} MB) "
+        f"from the import alone.",
+    ]
+    return figures, notes
+
+
+def run_startup(stack: Stack, config: Config) -> ScenarioResult:
+    result = ScenarioResult("startup", "7. Start-up")
+    while len([r for r in stack.runs if r.startup_seconds is not None]) < config.startup_runs:
+        stack.start_bot("startup")
+        stack.stop_bot()
+    runs = [r for r in stack.runs if r.startup_seconds is not None]
+    to_poll = [r.startup_seconds for r in runs if r.startup_seconds is not None]
+    to_first_call = [r.first_request_at - r.started_at for r in runs if r.first_request_at]
+    idle_rss = [r.idle_rss_kb / 1024 for r in runs if r.idle_rss_kb]
+    startup_cpu = [r.startup_cpu for r in runs if r.startup_cpu is not None]
+    result.figures += [
+        Figure(
+            "7",
+            "Start-up: process start → first getUpdates",
+            "s",
+            samples=to_poll,
+            targets=[Target("median", "<=", 2.0)],
+        ),
+        Figure(
+            "7", "Start-up: process start → first Bot API call (getMe)", "s", samples=to_first_call
+        ),
+        Figure(
+            "7",
+            "Start-up: CPU time the bot used until it polled (contention-free estimate)",
+            "s",
+            samples=startup_cpu,
+        ),
+        Figure("7", "Idle RSS right after start-up (informational)", "MB", samples=idle_rss),
+    ]
+
+    result.notes.append(
+        f"{len(runs)} bot start(s), each on a fresh database (migrations included)."
+    )
+    if config.quick:
+        result.notes.append("Import profile: skipped in --quick (it costs ~10 s of CPU).")
+    else:
+        figures, notes = import_profile(config)
+        result.figures += figures
+        result.notes += notes
+    return result
