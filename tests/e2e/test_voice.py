@@ -12,17 +12,16 @@ import imageio_ffmpeg
 
 from tests.e2e.conftest import BOT_USERNAME, BotHarness
 from tests.support import updates
+from tests.support.fixtures import fixture_bytes
 from tests.support.http import post_multipart
 from tests.support.processes import wait_until
 
-# The shared fixtures sit beside the repository (in CI too: shared/ is copied next to the clone).
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 USER = 5005
 EN_SENTENCE = "Hello bot, please tell me a short joke about cats."
 
 
 def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return fixture_bytes(name)
 
 
 def upload(bot: BotHarness, data: bytes, file_path: str, **fields: str) -> dict[str, Any]:

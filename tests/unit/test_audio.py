@@ -17,19 +17,16 @@ from bot.services.audio import (
     configure_ffmpeg,
     prepare_audio,
 )
+from tests.support.fixtures import fixture_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_DIRS = [ROOT / "tests" / "fixtures", Path("/work/shared/fixtures")]
 MB = 1024 * 1024
 # A tone that sounds for 4 s and pauses for 1 s, so a pause is never more than 5 s away.
 PATTERN = "aevalsrc=sin(2*PI*440*t)*lt(mod(t\\,5)\\,4):s=16000:d={seconds}"
 
 
 def _fixture(name: str) -> bytes:
-    for folder in FIXTURE_DIRS:
-        if (folder / name).exists():
-            return (folder / name).read_bytes()
-    pytest.skip(f"voice fixture {name} not found")
+    return fixture_bytes(name)
 
 
 def _render(folder: Path, *args: str) -> bytes:

@@ -22,20 +22,17 @@ from aiohttp.test_utils import TestServer
 
 from tests.fakes.polza_api import build_app
 from tests.fakes.polza_catalogue import default_catalogue
+from tests.support.fixtures import fixture_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "pza_unit_test_key"
-FIXTURE_DIRS = [ROOT / "tests" / "fixtures", Path("/work/shared/fixtures")]
 EN_TEXT = "Hello bot, please tell me a short joke about cats."
 RU_TEXT = "Привет, бот. Расскажи короткую шутку про котов."
 PIXEL = "data:image/png;base64,iVBORw0KGgo="
 
 
 def _fixture(name: str) -> bytes:
-    for folder in FIXTURE_DIRS:
-        if (folder / name).exists():
-            return (folder / name).read_bytes()
-    pytest.skip(f"voice fixture {name} not found")
+    return fixture_bytes(name)
 
 
 @pytest_asyncio.fixture

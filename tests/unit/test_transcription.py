@@ -17,9 +17,9 @@ from bot.services.audio import AudioChunk, prepare_audio
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.transcription import TranscriptionService
 from tests.fakes.polza_api import build_app
+from tests.support.fixtures import fixture_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_DIRS = [ROOT / "tests" / "fixtures", Path("/work/shared/fixtures")]
 API_KEY = "pza_unit_test_key"
 MODEL = "openai/whisper-1"
 EN_TEXT = "Hello bot, please tell me a short joke about cats."
@@ -27,10 +27,7 @@ RU_TEXT = "Привет, бот. Расскажи короткую шутку п
 
 
 def _fixture(name: str) -> bytes:
-    for folder in FIXTURE_DIRS:
-        if (folder / name).exists():
-            return (folder / name).read_bytes()
-    pytest.skip(f"voice fixture {name} not found")
+    return fixture_bytes(name)
 
 
 @pytest_asyncio.fixture
