@@ -14,42 +14,29 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiogram import Router
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetFile,
-    GetMe,
-    GetUpdates,
-    SendChatAction,
-    SendDocument,
-    SendMessage,
-    SendMessageDraft,
-    SendPhoto,
-    SetMyCommands,
-    TelegramMethod,
-)
+from aiogram import methods as api
 from aiogram.methods.base import Response
 
-CALLED_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetFile,
-    GetMe,
-    GetUpdates,
-    SendChatAction,
-    SendDocument,
-    SendMessage,
-    SendMessageDraft,
-    SendPhoto,
-    SetMyCommands,
+CALLED_METHODS: tuple[type[api.TelegramMethod[Any]], ...] = (
+    api.AnswerCallbackQuery,
+    api.DeleteMessage,
+    api.EditMessageReplyMarkup,
+    api.EditMessageText,
+    api.GetFile,
+    api.GetMe,
+    api.GetUpdates,
+    api.SendChatAction,
+    api.SendDocument,
+    api.SendMessage,
+    api.SendMessageDraft,
+    api.SendPhoto,
+    api.SetMyCommands,
 )
 
 
-def pin_response_types(methods: Iterable[type[TelegramMethod[Any]]] = CALLED_METHODS) -> list[Any]:
+def pin_response_types(
+    methods: Iterable[type[api.TelegramMethod[Any]]] = CALLED_METHODS,
+) -> list[Any]:
     """Build the response classes once; keep the returned list for the process's lifetime."""
     return [Response[method.__returning__] for method in methods]  # type: ignore[name-defined]
 
