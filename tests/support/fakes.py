@@ -19,6 +19,10 @@ class TelegramControl:
         result = request_json("POST", f"{self.url}/_test/update", update)
         return int(result["update_ids"][0])
 
+    def inject_many(self, batch: list[dict[str, Any]]) -> list[int]:
+        result = request_json("POST", f"{self.url}/_test/update", batch, timeout=60)
+        return [int(update_id) for update_id in result["update_ids"]]
+
     def fault(self, **fault: Any) -> None:
         request_json("POST", f"{self.url}/_test/faults", fault)
 
