@@ -150,8 +150,9 @@ async def run(settings: Settings) -> None:
         models=ModelResolver(catalogue, settings, users),
         image_jobs=image_jobs,
     )
-    # Outer update middlewares run in this order; ordering first, before anything awaits I/O.
-    # Before addressing: in groups only an album's first part carries the mention.
+    # Outer update middlewares run in this order. Nothing before the conversation ordering
+    # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
+    # Albums first: in groups only an album's first part carries the mention.
     dp.update.outer_middleware(AlbumMiddleware(AlbumCollector(settings.album_window_seconds)))
     dp.update.outer_middleware(AddressingMiddleware(settings.group_trigger_keyword))
     dp.update.outer_middleware(ConversationOrderMiddleware(conversation_locks))
