@@ -26,10 +26,10 @@ from bot.services.catalogue import (
     parse_model,
     parse_models,
 )
-from tests.fakes.polza_api import build_app
 from tests.fakes.polza_catalogue import LONG_ID_1, LONG_ID_2, default_catalogue
+from tests.unit.conftest import POLZA_TEST_KEY
 
-API_KEY = "pza_catalogue_test"
+API_KEY = POLZA_TEST_KEY
 TTL = 600.0
 
 
@@ -39,14 +39,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(API_KEY), host="127.0.0.1")
-    await srv.start_server()
-    yield srv
-    await srv.close()
 
 
 @pytest_asyncio.fixture

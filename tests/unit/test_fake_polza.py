@@ -20,12 +20,12 @@ import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 
-from tests.fakes.polza_api import build_app
 from tests.fakes.polza_catalogue import default_catalogue
 from tests.support.fixtures import fixture_bytes
+from tests.unit.conftest import POLZA_TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "pza_unit_test_key"
+API_KEY = POLZA_TEST_KEY
 EN_TEXT = "Hello bot, please tell me a short joke about cats."
 RU_TEXT = "Привет, бот. Расскажи короткую шутку про котов."
 PIXEL = "data:image/png;base64,iVBORw0KGgo="
@@ -33,14 +33,6 @@ PIXEL = "data:image/png;base64,iVBORw0KGgo="
 
 def _fixture(name: str) -> bytes:
     return fixture_bytes(name)
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(API_KEY), host="127.0.0.1")
-    await srv.start_server()
-    yield srv
-    await srv.close()
 
 
 @pytest_asyncio.fixture

@@ -16,11 +16,11 @@ from aiohttp.test_utils import TestServer
 from bot.services.audio import AudioChunk, prepare_audio
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.transcription import TranscriptionService
-from tests.fakes.polza_api import build_app
 from tests.support.fixtures import fixture_bytes
+from tests.unit.conftest import POLZA_TEST_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "pza_unit_test_key"
+API_KEY = POLZA_TEST_KEY
 MODEL = "openai/whisper-1"
 EN_TEXT = "Hello bot, please tell me a short joke about cats."
 RU_TEXT = "Привет, бот. Расскажи короткую шутку про котов."
@@ -28,14 +28,6 @@ RU_TEXT = "Привет, бот. Расскажи короткую шутку п
 
 def _fixture(name: str) -> bytes:
     return fixture_bytes(name)
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[TestServer]:
-    srv = TestServer(build_app(API_KEY), host="127.0.0.1")
-    await srv.start_server()
-    yield srv
-    await srv.close()
 
 
 @pytest_asyncio.fixture
