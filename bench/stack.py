@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.http import JsonClient
-from tests.support.processes import BotProcess, ServiceProcess
+from tests.support.processes import BotProcess, ServiceProcess, wait_until
 
 BOT_TOKEN = "7000001:AAF-bench-token_secret-0123456789"
 POLZA_API_KEY = "pza_bench_secret_key_0123456789"
@@ -50,14 +50,10 @@ def wait_for(
     predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.01
 ) -> Any:
     """Poll `predicate` until it returns something truthy; BenchError after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    try:
+        return wait_until(predicate, timeout, interval, what)
+    except AssertionError:
+        raise BenchError(f"timed out after {timeout:.0f}s waiting for {what}") from None
 
 
 # -- /proc ------------------------------------------------------------------------------------
