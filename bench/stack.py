@@ -290,8 +290,7 @@ class BotRun:
 
     @property
     def pid(self) -> int:
-        assert self.process.proc is not None
-        return self.process.proc.pid
+        return self.process.pid
 
     @property
     def log_path(self) -> Path:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.fakes import PolzaControl, TelegramControl
-from tests.support.processes import BotProcess, ServiceProcess
+from tests.support.processes import BotProcess, ForkedBotProcess, ServiceProcess, Zygote
 
 BOT_TOKEN = "7000001:AAF-e2e-test-token_secret"
 POLZA_API_KEY = "pza_e2e_secret_key_0123456789"
@@ -48,10 +49,32 @@ def polza(polza_server: ServiceProcess) -> Iterator[PolzaControl]:
     assert control.unexpected() == [], "the bot called something the fake Polza does not serve"
 
 
+BotLauncher = Callable[[dict[str, str], Path], BotProcess | ForkedBotProcess]
+
+
+@pytest.fixture(scope="session")
+def bot_launcher() -> Iterator[BotLauncher]:
+    """How the bot process is started: forked from a pre-imported zygote (fast), or with
+    `E2E_EXEC=1` as a fresh `python -m bot` each time (what an operator runs)."""
+    if os.environ.get("E2E_EXEC") == "1":
+        yield lambda env, log: BotProcess(env, log).start()
+        return
+    zygote = Zygote().start()
+    yield lambda env, log: ForkedBotProcess(zygote, env, log).start()
+    zygote.stop()
+
+
 class BotHarness:
     """Starts and restarts the real bot against the fakes, on one database."""
 
-    def __init__(self, telegram: TelegramControl, polza: PolzaControl, workdir: Path) -> None:
+    def __init__(
+        self,
+        telegram: TelegramControl,
+        polza: PolzaControl,
+        workdir: Path,
+        launch: BotLauncher,
+    ) -> None:
+        self.launch = launch
         self.telegram = telegram
         self.polza = polza
         self.workdir = workdir
@@ -66,14 +89,14 @@ class BotHarness:
             "DRAFT_INTERVAL_SECONDS": "0.05",
             "EDIT_INTERVAL_SECONDS": "0.2",
         }
-        self.process: BotProcess | None = None
+        self.process: BotProcess | ForkedBotProcess | None = None
         self.runs = 0
 
     def start(self, **env: str) -> BotHarness:
         self.env.update(env)
         polls_before = self.telegram.state()["get_updates_calls"]
         self.runs += 1
-        self.process = BotProcess(self.env, self.workdir / "bot.log").start()
+        self.process = self.launch(self.env, self.workdir / "bot.log")
         self.telegram.wait_polling(after=polls_before)
         return self
 
@@ -104,8 +127,10 @@ class BotHarness:
 
 
 @pytest.fixture
-def bot(telegram: TelegramControl, polza: PolzaControl, tmp_path: Path) -> Iterator[BotHarness]:
-    harness = BotHarness(telegram, polza, tmp_path)
+def bot(
+    telegram: TelegramControl, polza: PolzaControl, tmp_path: Path, bot_launcher: BotLauncher
+) -> Iterator[BotHarness]:
+    harness = BotHarness(telegram, polza, tmp_path, bot_launcher)
     yield harness
     harness.stop()
     log = harness.log()

@@ -105,9 +105,9 @@ def test_sigterm_lets_the_answer_in_flight_finish(bot: BotHarness) -> None:
     bot.start()
     bot.telegram.inject(updates.private_text(USER, "slow answer"))
     wait_until(lambda: bot.telegram.calls("sendMessageDraft", USER), what="streaming to start")
-    assert bot.process is not None and bot.process.proc is not None
-    bot.process.proc.send_signal(signal.SIGTERM)
-    assert bot.process.proc.wait(30) == 0
+    assert bot.process is not None
+    bot.process.send_signal(signal.SIGTERM)
+    assert bot.process.wait(30) == 0
     assert bot.telegram.sent_texts(USER) == [LONG]
     assert "Echo" not in bot.database_dump() and LONG in bot.database_dump()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -47,7 +49,7 @@ class ServiceProcess:
             text=True,
         )
         assert self.proc.stdout is not None
-        line = _read_line_with_deadline(self.proc.stdout, 20.0)
+        line = _read_line_with_deadline(self.proc.stdout, 60.0)
         if not line.startswith("LISTENING "):
             self.stop()
             raise RuntimeError(f"{self.module} did not start: {line!r}")
@@ -81,6 +83,14 @@ def _read_line_with_deadline(stream: IO[str], timeout: float) -> str:
     return result[0].strip() if result else ""
 
 
+def bot_environment(extra: dict[str, str]) -> dict[str, str]:
+    """This environment without Polza/Telegram secrets, plus `extra`: what a bot process gets."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
+    env.pop("BOT_TOKEN", None)
+    env.update(extra)
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
 class BotProcess:
     """The real bot: `python -m bot`, its stderr captured to a log file."""
 
@@ -92,17 +102,31 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         self._log_file = self.log_path.open("ab")
-        env = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
-        env.pop("BOT_TOKEN", None)
-        env.update(self.env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=self.log_path.parent,
-            env={**env, "PYTHONPATH": str(ROOT)},
+            env=bot_environment(self.env),
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def send_signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code, or None if the process is still running after `timeout`."""
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         code = None
@@ -121,6 +145,101 @@ class BotProcess:
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class Zygote:
+    """Client of `tests.support.zygote`: forks pre-imported bot processes (see that module)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> Zygote:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.zygote"],
+            cwd=ROOT,
+            env=bot_environment({}),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = _read_line_with_deadline(self.proc.stdout, 60.0)
+        if line != "READY":
+            self.stop()
+            raise RuntimeError(f"the bot zygote did not start: {line!r}")
+        return self
+
+    def request(self, **payload: object) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(payload) + "\n")
+        self.proc.stdin.flush()
+        answer: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        return answer
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class ForkedBotProcess:
+    """The real bot as a child of the zygote: same behaviour as `BotProcess`, no import cost."""
+
+    def __init__(self, zygote: Zygote, env: dict[str, str], log_path: Path) -> None:
+        self.zygote = zygote
+        self.env = env
+        self.log_path = log_path
+        self._pid: int | None = None
+        self._code: int | None = None
+
+    def start(self) -> ForkedBotProcess:
+        answer = self.zygote.request(
+            op="spawn",
+            env=bot_environment(self.env),
+            cwd=str(self.log_path.parent),
+            log=str(self.log_path),
+        )
+        self._pid = int(answer["pid"])
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self._pid is not None
+        return self._pid
+
+    def send_signal(self, sig: int) -> None:
+        if self._pid is not None and self._code is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, sig)
+
+    def wait(self, timeout: float) -> int | None:
+        if self._pid is not None and self._code is None:
+            self._code = self.zygote.request(op="wait", pid=self._pid, timeout=timeout)["code"]
+        return self._code
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if self._pid is None:
+            return None
+        self.send_signal(sig)
+        code = self.wait(timeout)
+        if code is None:
+            self.send_signal(signal.SIGKILL)
+            code = self.wait(5)
+        return code
+
+    def running(self) -> bool:
+        return self._pid is not None and self.wait(0) is None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
