@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     # Polza HTTP behaviour.
     polza_timeout_seconds: float = Field(default=90.0, gt=0)
     polza_max_retries: int = Field(default=2, ge=0, le=10)
-    max_answer_tokens: int = Field(default=0, ge=0)  # 0: let the model decide
+    # Every chat request carries a bounded max_tokens: this one when set, else the model's own
+    # output cap but at most 4096 (and never more than half its context window).
+    max_answer_tokens: int = Field(default=0, ge=0)
 
     # Streaming cadence towards Telegram.
     draft_interval_seconds: float = Field(default=0.3, ge=0.05)
@@ -85,6 +87,12 @@ class Settings(BaseSettings):
     # Per-user limits (0 = none; admins are exempt) and the zone days and months are counted in.
     daily_budget_rub: float = Field(default=0, ge=0)
     rate_limit_per_minute: int = Field(default=0, ge=0)
+    # All users together, admins included (0 = none).
+    global_daily_budget_rub: float = Field(default=0, ge=0)
+    # One request whose worst-case cost at list prices is above this is refused (0 = none).
+    max_request_cost_rub: float = Field(default=0, ge=0)
+    # What a call to a model without catalogue prices is counted as, in the ledger and limits.
+    unknown_price_rub: float = Field(default=5.0, gt=0)
     timezone: str = "UTC"
 
     @field_validator("allowed_user_ids", "admin_user_ids", "allowed_chat_ids", mode="before")
@@ -95,6 +103,15 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        # The same shape aiogram checks when the bot is created, told here in one line.
+        bot_id, colon, secret = value.get_secret_value().partition(":")
+        if not colon or not bot_id.isdigit() or not secret or any(c.isspace() for c in secret):
+            raise ValueError("must be the token @BotFather gave, like 123456789:AAH…")
         return value
 
     @field_validator("polza_base_url", "telegram_api_url")

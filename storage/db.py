@@ -32,13 +32,18 @@ class Database:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=5000",
         ):
             await conn.execute(pragma)
         db = cls(conn)
+        # Migrations run with foreign keys off (a table rebuild must not cascade) and are
+        # checked before the transaction commits.
         async with db.transaction() as tx:
             applied = await apply_migrations(tx)
+            async with tx.execute("PRAGMA foreign_key_check") as cursor:
+                if await cursor.fetchone() is not None:
+                    raise RuntimeError("a migration left rows with broken foreign keys")
+        await conn.execute("PRAGMA foreign_keys=ON")
         if applied:
             logger.info("Applied database migrations: %s", ", ".join(applied))
         return db

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from storage.db import Database
 from storage.images import insert_images, load_images, prune_images
-from storage.models import ChatTurn, ConversationKey, ImageData, UsageRecord
-from storage.usage import insert_usage
+from storage.models import ChatTurn, ConversationKey, ImageData
 
 _CONVERSATION = "chat_id = ? AND user_id = ? AND thread_id = ?"
 
@@ -46,13 +45,13 @@ class MessageRepository:
         user_content: str,
         answer: str,
         model: str,
-        usage: UsageRecord | None,
+        usage_id: int | None,
         *,
         images: Sequence[ImageData] = (),
         keep_image_turns: int = 0,
     ) -> None:
-        """Store a user turn (with its images), its answer and the call's cost together, or
-        nothing at all; then drop the images of all but the newest `keep_image_turns` turns."""
+        """Store a user turn (with its images) and its answer, linked to the call's ledger row,
+        or nothing at all; then drop the images of all but the newest `keep_image_turns`."""
         now = time.time()
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
@@ -69,8 +68,10 @@ class MessageRepository:
                 " created_at) VALUES (?, ?, ?, 'assistant', ?, ?, ?)",
                 (*_key(key), answer, model, now),
             )
-            if usage is not None:
-                await insert_usage(tx, usage, message_id=cursor.lastrowid)
+            if usage_id is not None:
+                await tx.execute(
+                    "UPDATE usage SET message_id = ? WHERE id = ?", (cursor.lastrowid, usage_id)
+                )
 
     async def clear(self, key: ConversationKey) -> int:
         """Forget the conversation (its images go with it) and that it was ever trimmed."""

@@ -1,7 +1,8 @@
 """Versioned, forward-only schema migrations, applied at start-up.
 
-Each step runs inside the caller's transaction and records its version, so a rerun
-applies nothing twice. Add new steps at the end; never edit a released one.
+Each step runs inside the caller's transaction, with foreign keys off (so a table can be
+rebuilt the way SQLite documents), and records its version, so a rerun applies nothing twice.
+Add new steps at the end; never edit a released one.
 """
 
 from __future__ import annotations
@@ -132,6 +133,51 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )
             """,
             "CREATE INDEX inbox_pending ON inbox (handled, update_id)",
+        ),
+    ),
+    (
+        7,
+        "open_kinds_and_roles",
+        (
+            # Usage kinds and message roles are open sets: a new kind of Polza call (speech,
+            # search, video) or a new kind of turn needs no table rebuild after this one.
+            # SQLite's table rebuild (migrations run with foreign keys off, checked after).
+            """
+            CREATE TABLE messages_v7 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                chat_id INTEGER NOT NULL,
+                user_id INTEGER NOT NULL,
+                thread_id INTEGER NOT NULL DEFAULT 0,
+                role TEXT NOT NULL,
+                content TEXT NOT NULL,
+                model TEXT,
+                created_at REAL NOT NULL
+            )
+            """,
+            "INSERT INTO messages_v7 SELECT * FROM messages",
+            "DROP TABLE messages",
+            "ALTER TABLE messages_v7 RENAME TO messages",
+            "CREATE INDEX messages_conversation ON messages (chat_id, user_id, thread_id, id)",
+            """
+            CREATE TABLE usage_v7 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                cost_rub REAL,
+                estimated INTEGER NOT NULL DEFAULT 0,
+                message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
+                created_at REAL NOT NULL
+            )
+            """,
+            "INSERT INTO usage_v7 SELECT * FROM usage",
+            "DROP TABLE usage",
+            "ALTER TABLE usage_v7 RENAME TO usage",
+            "CREATE INDEX usage_user_time ON usage (user_id, created_at)",
+            "CREATE INDEX usage_time ON usage (created_at)",
         ),
     ),
 ]

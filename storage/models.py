@@ -52,7 +52,7 @@ class UsageRecord:
 
     user_id: int
     chat_id: int
-    kind: Literal["chat", "voice", "image"]
+    kind: str  # chat, voice, image, … (an open set: new kinds of calls need no migration)
     model: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None

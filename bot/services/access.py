@@ -49,10 +49,6 @@ class AccessPolicy:
         self._allowed_ids = frozenset(allowed_ids)
         self._admin_ids = frozenset(admin_ids)
 
-    @property
-    def admin_ids(self) -> frozenset[int]:
-        return self._admin_ids
-
     def is_admin(self, user_id: int) -> bool:
         return user_id in self._admin_ids
 

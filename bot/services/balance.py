@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import openai
 from openai import AsyncOpenAI
 
-from bot.services.errors import PolzaError, PolzaErrorKind
-from bot.services.polza import error_from_status
+from bot.services.errors import PolzaError, PolzaErrorKind, translate
+from bot.services.polza_shapes import polza_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -27,24 +27,16 @@ class Balance:
     available: Decimal | None
 
 
-def _rubles(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def parse_balance(payload: object) -> Balance | None:
     """Either shape: v2 `{"amount": "…", "available": "…", …}` or v1 `{"amount": "…"}`."""
     if not isinstance(payload, Mapping):
         return None
-    amount = _rubles(payload.get("amount"))
+    amount = polza_decimal(payload.get("amount"), allow_negative=True)
     if amount is None:
         return None
-    return Balance(amount=amount, available=_rubles(payload.get("available")))
+    return Balance(
+        amount=amount, available=polza_decimal(payload.get("available"), allow_negative=True)
+    )
 
 
 class BalanceService:
@@ -62,14 +54,10 @@ class BalanceService:
             except openai.NotFoundError:
                 logger.info("GET /v2/balance is not there; asking the legacy /v1/balance")
                 payload = await self._get("/balance")
-        except openai.APIStatusError as error:
-            raise error_from_status(error, model="") from error
-        except openai.APITimeoutError as error:
-            raise PolzaError(PolzaErrorKind.TIMEOUT) from error
-        except openai.APIConnectionError as error:
-            raise PolzaError(PolzaErrorKind.CONNECTION, message=str(error)) from error
-        except (openai.APIError, ValueError) as error:  # ValueError: a body that is not JSON
+        except ValueError as error:  # a body that is not JSON
             raise PolzaError(PolzaErrorKind.BAD_REQUEST, message=repr(error)) from error
+        except openai.OpenAIError as error:
+            raise (translate(error) or PolzaError(PolzaErrorKind.BAD_REQUEST)) from error
         balance = parse_balance(payload)
         if balance is None:
             raise PolzaError(

@@ -11,19 +11,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI
 
-from bot.services.polza import error_from_status
+from bot.services.errors import translate
+from bot.services.polza_shapes import polza_decimal
 
 logger = logging.getLogger(__name__)
 
 MILLION = Decimal(1_000_000)
-# No real price comes near this; the bound keeps later Decimal arithmetic from overflowing.
-MAX_PRICE = Decimal(10) ** 12
 KEY_LENGTH = 10
 # After a failed refresh the stale snapshot keeps being served; retry no sooner than this.
 REFRESH_RETRY_SECONDS = 60.0
@@ -106,18 +105,6 @@ def _positive_int(value: object) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or number < 0 or number > MAX_PRICE:
-        return None
-    return number
-
-
 def _first(*values: object) -> object:
     return next((value for value in values if value is not None), None)
 
@@ -142,19 +129,19 @@ def parse_pricing(raw: object) -> Pricing:
     pricing = _mapping(raw)
 
     def per_million(key: str, legacy_per_token: str) -> Decimal | None:
-        price = _decimal(pricing.get(key))
+        price = polza_decimal(pricing.get(key))
         if price is None:
-            per_token = _decimal(pricing.get(legacy_per_token))
+            per_token = polza_decimal(pricing.get(legacy_per_token))
             price = per_token * MILLION if per_token is not None else None
         return price
 
     return Pricing(
         prompt_per_million=per_million("prompt_per_million", "prompt"),
         completion_per_million=per_million("completion_per_million", "completion"),
-        per_request=_decimal(pricing.get("per_request")),
-        image_output_per_million=_decimal(pricing.get("image_output_per_million")),
-        stt_per_minute=_decimal(pricing.get("stt_per_minute")),
-        request_per_thousand=_decimal(pricing.get("request_per_thousand")),
+        per_request=polza_decimal(pricing.get("per_request")),
+        image_output_per_million=polza_decimal(pricing.get("image_output_per_million")),
+        stt_per_minute=polza_decimal(pricing.get("stt_per_minute")),
+        request_per_thousand=polza_decimal(pricing.get("request_per_thousand")),
     )
 
 
@@ -426,10 +413,8 @@ class ModelCatalogue:
         try:
             # A raw GET keeps every Polza field; `models.list()` would hide them in model_extra.
             payload = await self._client.get("/models", cast_to=object)
-        except openai.APIStatusError as error:
-            raise CatalogueUnavailable(str(error_from_status(error, model=""))) from error
-        except (openai.APIError, ValueError) as error:  # ValueError: a body that is not JSON
-            raise CatalogueUnavailable(f"GET /models failed: {error!r}") from error
+        except (openai.OpenAIError, ValueError) as error:  # ValueError: a body that is not JSON
+            raise CatalogueUnavailable(f"GET /models failed: {translate(error)}") from error
         entries = payload.get("data") if isinstance(payload, Mapping) else None
         if not isinstance(entries, list):
             raise CatalogueUnavailable(f"GET /models: unexpected body {payload!r:.200}")

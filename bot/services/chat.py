@@ -1,21 +1,23 @@
-"""One chat turn: fit history to the model, stream the answer, store the exchange."""
+"""One chat turn: fit history to the model, stream the answer through the gateway, store it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.services.catalogue import ModelCatalogue, ModelInfo
-from bot.services.context import Overflow, context_budget, prepare_request
-from bot.services.context import build_messages as build_messages
+from bot.services.context import Overflow, PreparedRequest, context_budget, prepare_request
 from bot.services.errors import PolzaError, PolzaErrorKind
+from bot.services.limits import LimitExceeded, LimitVerdict
+from bot.services.metering import Charge, chat_ceiling
 from bot.services.model_lookup import catalogue_snapshot
-from bot.services.polza import ChatUsage, PolzaClient, ReasoningDelta, StreamEnd, TextDelta
-from bot.services.usage import UsageService
+from bot.services.polza import ChatRequest, PolzaClient, ReasoningDelta, StreamEnd, TextDelta
+from bot.services.polza_shapes import PolzaUsage
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
 
 logger = logging.getLogger(__name__)
@@ -38,11 +40,24 @@ class HistoryLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    """What one user turn asks of the model."""
+
+    user_text: str
+    model: str
+    system_prompt: str
+    images: Sequence[ImageData] = ()
+    reasoning_effort: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ChatOutcome:
     text: str
     error: PolzaError | None = None
-    usage: ChatUsage | None = None
+    usage: PolzaUsage | None = None
     record: UsageRecord | None = None  # the ledger row of this answer (cost, maybe estimated)
+    limit: LimitVerdict | None = None  # refused before the call: it would pass a limit
+    store_failed: bool = False  # the answer arrived but could not be stored
     stopped: bool = False  # the user stopped it; `text` is what had arrived by then
     # Earlier turns no longer fit the model's context, and the user has not been told yet.
     trim_notice: bool = False
@@ -72,6 +87,7 @@ class _Progress:
     text: str = ""
     end: StreamEnd | None = None
     error: PolzaError | None = None
+    limit: LimitVerdict | None = None
 
 
 async def _wait_or_stop(streaming: asyncio.Task[None], stop: asyncio.Event | None) -> bool:
@@ -106,9 +122,7 @@ class ChatService:
         max_answer_tokens: int | None = None,
         *,
         catalogue: ModelCatalogue | None = None,
-        usage: UsageService | None = None,
     ) -> None:
-        self._usage = usage
         self._polza = polza
         self._messages = messages
         self._limits = limits
@@ -118,118 +132,98 @@ class ChatService:
     async def reply(
         self,
         key: ConversationKey,
+        question: Question,
         *,
-        user_text: str,
-        model: str,
-        system_prompt: str,
         sink: AnswerSink,
         stop: asyncio.Event | None = None,
-        images: Sequence[ImageData] = (),
-        reasoning_effort: str | None = None,
     ) -> ChatOutcome:
         """Stream one answer into `sink` and store the exchange.
 
         History is written only after the answer ends, in one transaction: a failure before
         any text leaves history untouched; a stream cut midway, or stopped by the user, keeps
-        the text received. Reasoning is shown as "thinking" but never stored.
+        the text received. Reasoning is shown as "thinking" but never stored. The call is in
+        the usage ledger whatever happened (the gateway's meter writes it).
         """
-        info = await self._model_info(model)
+        info = await self._model_info(question.model)
+        prepared, max_tokens = await self._prepare(key, question, info)
+        if isinstance(prepared, Overflow):
+            logger.info(
+                "Message of user %s too long for %s: ~%d tokens, %d allowed",
+                key.user_id,
+                question.model,
+                prepared.tokens,
+                prepared.limit,
+            )
+            return ChatOutcome(text="", overflow=prepared)
+        request = ChatRequest(
+            messages=prepared.messages,
+            model=question.model,
+            user_id=key.user_id,
+            chat_id=key.chat_id,
+            max_tokens=max_tokens,
+            ceiling=chat_ceiling(info, prompt_tokens=prepared.tokens, max_tokens=max_tokens),
+            reasoning_effort=_effort(question.reasoning_effort, info),
+        )
+        charge = request.charge()
+        progress = _Progress()
+        streaming = asyncio.create_task(self._stream(request, charge, sink, progress))
+        stopped = await _wait_or_stop(streaming, stop)
+        outcome = _outcome(question, prepared, progress, charge, stopped)
+        if outcome.text.strip():
+            outcome = await self._store(key, question, outcome, charge, prepared.trimmed)
+        return outcome
+
+    async def _prepare(
+        self, key: ConversationKey, question: Question, info: ModelInfo | None
+    ) -> tuple[PreparedRequest | Overflow, int]:
+        """The request's messages (history fitted to the model) and the `max_tokens` to send."""
         # Unknown models get this conversation's earlier images only once known to see them.
         history_images = info is not None and info.vision
         limits = self._limits
         history = await self._messages.recent(
             key, limits.max_turns, image_turns=limits.image_turns if history_images else 0
         )
+        budget = context_budget(
+            info.context_length if info else None,
+            info.max_completion_tokens if info else None,
+            self._max_answer_tokens,
+        )
         prepared = prepare_request(
-            system_prompt,
+            question.system_prompt,
             history,
-            user_text,
-            images=images,
+            question.user_text,
+            images=question.images,
             max_chars=limits.max_chars,
-            budget=context_budget(
-                info.context_length if info else None,
-                info.max_completion_tokens if info else None,
-                self._max_answer_tokens,
-            ),
+            budget=budget,
             history_images=history_images,
         )
-        if isinstance(prepared, Overflow):
-            logger.info(
-                "Message of user %s too long for %s: ~%d tokens, %d allowed",
-                key.user_id,
-                model,
-                prepared.tokens,
-                prepared.limit,
-            )
-            return ChatOutcome(text="", overflow=prepared)
-        effort = reasoning_effort if reasoning_effort in REASONING_EFFORTS else None
-        if effort is not None and not (info is not None and info.supports_reasoning):
-            effort = None
-        progress = _Progress()
-        streaming = asyncio.create_task(
-            self._stream(
-                prepared.messages,
-                model=model,
-                user_id=key.user_id,
-                reasoning_effort=effort,
-                sink=sink,
-                into=progress,
-            )
-        )
-        stopped = await _wait_or_stop(streaming, stop)
-        text, end, error = progress.text, progress.end, progress.error
-        if stopped:
-            logger.info("Answer stopped by user %s after %d chars", key.user_id, len(text))
-            error = None
-        elif error is None and not text.strip():
-            reason = end.finish_reason if end else None
-            kind = PolzaErrorKind.LENGTH_EMPTY if reason == "length" else PolzaErrorKind.EMPTY
-            error = PolzaError(kind, model=model, message=f"finish_reason={reason}")
-        usage = end.usage if end else None
-        if error is not None:
-            logger.warning("Polza chat failed for user %s: %s", key.user_id, error.log_fields())
-        trim_notice = False
-        record: UsageRecord | None = None
-        if text.strip():
-            record = UsageRecord(
-                user_id=key.user_id,
-                chat_id=key.chat_id,
-                kind="chat",
-                model=model,
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                cost_rub=usage.cost_rub if usage else None,
-            )
-            if self._usage is not None:  # no cost from Polza: estimate from the price list
-                record = await self._usage.complete(
-                    record,
-                    prompt_chars=sum(len(str(m["content"])) for m in prepared.messages),
-                    completion_chars=len(text),
-                )
+        return prepared, budget.answer_reserve
+
+    async def _store(
+        self,
+        key: ConversationKey,
+        question: Question,
+        outcome: ChatOutcome,
+        charge: Charge,
+        trimmed: bool,
+    ) -> ChatOutcome:
+        """Store the exchange; a storage failure is reported on the outcome, never raised:
+        the user who watched the answer stream in still gets it."""
+        try:
             await self._messages.append_exchange(
                 key,
-                user_text,
-                text,
-                model,
-                record,
-                images=images,
-                keep_image_turns=limits.image_turns,
+                question.user_text,
+                outcome.text,
+                question.model,
+                charge.record_id,
+                images=question.images,
+                keep_image_turns=self._limits.image_turns,
             )
-            trim_notice = prepared.trimmed and await self._first_trim(key)
-        return ChatOutcome(
-            text=text,
-            error=error,
-            usage=usage,
-            stopped=stopped and bool(text.strip()),
-            trim_notice=trim_notice,
-            record=record,
-            images_refused=(
-                prepared.has_images
-                and not text.strip()
-                and error is not None
-                and refuses_images(error)
-            ),
-        )
+            trim_notice = trimmed and await self._first_trim(key)
+        except Exception:
+            logger.exception("Could not store the answer for user %s", key.user_id)
+            return dataclasses.replace(outcome, store_failed=True)
+        return dataclasses.replace(outcome, trim_notice=trim_notice)
 
     async def _model_info(self, model: str) -> ModelInfo | None:
         if self._catalogue is None:
@@ -245,23 +239,10 @@ class ChatService:
         return True
 
     async def _stream(
-        self,
-        request: list[dict[str, Any]],
-        *,
-        model: str,
-        user_id: int,
-        reasoning_effort: str | None,
-        sink: AnswerSink,
-        into: _Progress,
+        self, request: ChatRequest, charge: Charge, sink: AnswerSink, into: _Progress
     ) -> None:
         try:
-            async for event in self._polza.stream_chat(
-                request,
-                model=model,
-                user_id=user_id,
-                max_tokens=self._max_answer_tokens,
-                reasoning_effort=reasoning_effort,
-            ):
+            async for event in self._polza.stream_chat(request, charge):
                 if isinstance(event, TextDelta):
                     into.text += event.text
                     await sink.update(into.text)
@@ -272,6 +253,48 @@ class ChatService:
                     into.end = event
         except PolzaError as failure:
             into.error = failure
+        except LimitExceeded as refusal:
+            into.limit = refusal.verdict
 
     async def clear(self, key: ConversationKey) -> int:
         return await self._messages.clear(key)
+
+
+def _effort(requested: str | None, info: ModelInfo | None) -> str | None:
+    """The reasoning effort to send: only a known level, only to a model that reasons."""
+    if requested not in REASONING_EFFORTS:
+        return None
+    return requested if info is not None and info.supports_reasoning else None
+
+
+def _outcome(
+    question: Question,
+    prepared: PreparedRequest,
+    progress: _Progress,
+    charge: Charge,
+    stopped: bool,
+) -> ChatOutcome:
+    text, end, error = progress.text, progress.end, progress.error
+    if stopped:
+        logger.info("Answer stopped by user %s after %d chars", charge.user_id, len(text))
+        error = None
+    elif error is None and progress.limit is None and not text.strip():
+        reason = end.finish_reason if end else None
+        kind = PolzaErrorKind.LENGTH_EMPTY if reason == "length" else PolzaErrorKind.EMPTY
+        error = PolzaError(kind, model=question.model, message=f"finish_reason={reason}")
+    if error is not None:
+        logger.warning("Polza chat failed for user %s: %s", charge.user_id, error.log_fields())
+    return ChatOutcome(
+        text=text,
+        error=error,
+        usage=charge.usage,
+        record=charge.record,
+        limit=progress.limit,
+        stopped=stopped and bool(text.strip()),
+        images_refused=(
+            prepared.has_images
+            and not text.strip()
+            and error is not None
+            and refuses_images(error)
+        ),
+    )

@@ -50,13 +50,19 @@ def context_budget(
 ) -> ContextBudget:
     """The budget for a model with these catalogue limits (None: not known).
 
-    The reserve for the answer is the configured answer cap, else the model's own output cap,
-    but never more than 4096 tokens or half the window: models whose output cap equals their
-    context would otherwise leave no room for the conversation.
+    The reserve for the answer is also the `max_tokens` every request carries: the configured
+    answer cap when set, else the model's own output cap but never more than 4096 tokens;
+    never more than half the window either: models whose output cap equals their context
+    would otherwise leave no room for the conversation.
     """
     context = context_length or DEFAULT_CONTEXT_TOKENS
-    reserve = max_answer_tokens or max_completion_tokens or DEFAULT_ANSWER_RESERVE
-    return ContextBudget(context, min(reserve, MAX_ANSWER_RESERVE, context // 2))
+    if max_answer_tokens:
+        reserve = max_answer_tokens
+    else:
+        reserve = min(max_completion_tokens or DEFAULT_ANSWER_RESERVE, MAX_ANSWER_RESERVE)
+    if max_completion_tokens:
+        reserve = min(reserve, max_completion_tokens)
+    return ContextBudget(context, max(1, min(reserve, context // 2)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,7 @@ class PreparedRequest:
     messages: list[dict[str, Any]]
     trimmed: bool  # earlier turns were left out because the model's context could not take them
     has_images: bool
+    tokens: int  # the estimated size of the request (images included)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,7 @@ def prepare_request(
         return Overflow(tokens=fixed, limit=budget.prompt_tokens)
     chars_left = max_chars - len(system_prompt) - len(user_text)
     kept: list[ChatTurn] = []
+    used = fixed
     trimmed = False
     for turn in reversed(history):
         turn_images = len(turn.images) if history_images else 0
@@ -122,6 +130,7 @@ def prepare_request(
             trimmed = True
             break
         tokens_left -= cost
+        used += cost
         kept.append(turn)
     # Never start the context with an orphaned answer.
     while kept and kept[-1].role == "assistant":
@@ -132,13 +141,4 @@ def prepare_request(
         messages.append({"role": turn.role, "content": content})
     messages.append({"role": "user", "content": message_content(user_text, images)})
     has_images = bool(images) or (history_images and any(turn.images for turn in kept))
-    return PreparedRequest(messages=messages, trimmed=trimmed, has_images=has_images)
-
-
-def build_messages(
-    system_prompt: str, history: Sequence[ChatTurn], user_text: str, max_chars: int
-) -> list[dict[str, Any]]:
-    """System prompt, then as many of the newest turns as fit in `max_chars`, then the user."""
-    prepared = prepare_request(system_prompt, history, user_text, max_chars=max_chars)
-    assert isinstance(prepared, PreparedRequest)  # without a token budget nothing overflows
-    return prepared.messages
+    return PreparedRequest(messages=messages, trimmed=trimmed, has_images=has_images, tokens=used)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+import json
 from typing import Any
+
+import openai
 
 
 class PolzaErrorKind(enum.StrEnum):
@@ -92,4 +95,85 @@ def parse_error_body(body: object) -> tuple[str | None, str | None, str | None, 
         str(message) if message is not None else None,
         str(trace_id) if trace_id is not None else None,
         str(raw) if raw is not None else None,
+    )
+
+
+# The HTTP stack's own read/protocol errors surface as these modules' exceptions mid-stream.
+_TRANSPORT_MODULES = frozenset({"httpx2", "httpx", "httpcore", "h11", "aiohttp"})
+
+
+def translate(error: BaseException, model: str | None = None) -> PolzaError | None:
+    """The one translation of a failed Polza call into `PolzaError`; None for a foreign error.
+
+    Covers the openai SDK's errors (HTTP status, timeout, connection, a 200 stream carrying an
+    error chunk), a body that is not JSON, and the transport dropping the connection mid-stream.
+    """
+    if isinstance(error, PolzaError):
+        return error
+    if isinstance(error, openai.APIStatusError):
+        return _from_status(error, model)
+    if isinstance(error, openai.APITimeoutError):  # a subclass of APIConnectionError: first
+        return PolzaError(PolzaErrorKind.TIMEOUT, model=model)
+    if isinstance(error, openai.APIConnectionError):
+        return PolzaError(PolzaErrorKind.CONNECTION, message=str(error), model=model)
+    if isinstance(error, openai.APIError):
+        # A 200 stream carrying {"error": {...}}: the SDK raises it as a plain APIError.
+        code, message, trace_id, raw = parse_error_body(error.body)
+        return PolzaError(
+            PolzaErrorKind.STREAM_ERROR,
+            code=code,
+            message=message or str(error),
+            trace_id=trace_id,
+            raw=raw,
+            model=model,
+        )
+    if isinstance(error, TimeoutError | ValueError | OSError) or (
+        type(error).__module__.split(".")[0] in _TRANSPORT_MODULES
+    ):
+        # Malformed data, or the connection dropped once the answer had started.
+        return PolzaError(PolzaErrorKind.INTERRUPTED, message=type(error).__name__, model=model)
+    return None
+
+
+def _from_status(error: openai.APIStatusError, model: str | None) -> PolzaError:
+    code, message, trace_id, raw = parse_error_body(error.body)
+    if message is None:
+        _, message, _, _ = parse_error_body(_json_or_text(error.response.text))
+    return PolzaError(
+        kind_for_status(error.status_code),
+        status=error.status_code,
+        code=code,
+        message=message,
+        trace_id=trace_id,
+        raw=raw,
+        model=model,
+    )
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text or None
+
+
+def retry_after_seconds(error: BaseException) -> float | None:
+    """Polza's `Retry-After` on a failed HTTP answer, in seconds."""
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    header = error.response.headers.get("retry-after")
+    if header is None:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        return None
+
+
+def never_sent(error: BaseException) -> bool:
+    """The connection was never made, so Polza never saw (nor billed) the request."""
+    return (
+        isinstance(error, openai.APIConnectionError)
+        and not isinstance(error, openai.APITimeoutError)
+        and type(error.__cause__).__name__ == "ConnectError"
     )

@@ -17,8 +17,16 @@ import aiohttp
 import openai
 from openai import AsyncOpenAI
 
-from bot.services.errors import PolzaError, PolzaErrorKind, parse_error_body
-from bot.services.polza import error_from_status
+from bot.services.catalogue import estimate_cost_rub
+from bot.services.errors import (
+    PolzaError,
+    never_sent,
+    parse_error_body,
+    retry_after_seconds,
+    translate,
+)
+from bot.services.metering import Charge, Meter
+from bot.services.polza_shapes import PolzaUsage
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +122,15 @@ class ImageService:
     """Generates one image per call; owns the HTTP session used to fetch results."""
 
     def __init__(
-        self, client: AsyncOpenAI, *, poll_interval: float = 3.0, timeout: float = 180.0
+        self,
+        client: AsyncOpenAI,
+        meter: Meter,
+        *,
+        poll_interval: float = 3.0,
+        timeout: float = 180.0,
     ) -> None:
         self._client = client
+        self._meter = meter
         self._poll_interval = poll_interval
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -132,16 +146,23 @@ class ImageService:
         prompt: str,
         model: str,
         user_id: int,
+        chat_id: int,
         aspect_ratio: str | None = None,
         image_resolution: str | None = None,
     ) -> GeneratedImage:
-        """Raises `ImageError` for generation outcomes, `PolzaError` for HTTP failures."""
+        """Raises `ImageError` for generation outcomes, `PolzaError` for HTTP failures and
+        `LimitExceeded` before anything is sent. Whatever happens once the task was created
+        (a failed download, a timeout), the call is recorded in the ledger."""
+        info = await self._meter.model_info(model)
+        ceiling = estimate_cost_rub(info, None, None) if info is not None else None
+        charge = Charge("image", user_id, chat_id, model)
         deadline = asyncio.timeout(self._timeout)
         try:
-            async with deadline:
-                answer = await self._create(prompt, model, user_id, aspect_ratio, image_resolution)
+            async with self._meter.call(charge, ceiling=ceiling), deadline:
+                answer = await self._create(prompt, model, aspect_ratio, image_resolution, charge)
                 final = await self._until_done(answer, model)
-                return await self._result(final, model)
+                charge.note_usage(PolzaUsage.read(final.get("usage")))
+                return await self._result(final, model, charge)
         except TimeoutError:
             if not deadline.expired():
                 raise
@@ -151,10 +172,12 @@ class ImageService:
         self,
         prompt: str,
         model: str,
-        user_id: int,
         aspect_ratio: str | None,
         image_resolution: str | None,
+        charge: Charge,
     ) -> JsonDict:
+        user_id = charge.user_id
+        charge.sent = True
         media_input: JsonDict = {"prompt": prompt}
         if aspect_ratio:
             media_input["aspect_ratio"] = aspect_ratio
@@ -162,8 +185,9 @@ class ImageService:
             media_input["image_resolution"] = image_resolution
         body: JsonDict = {"model": model, "input": media_input, "user": str(user_id)}
         try:
-            return await self._post("/media", body, model)
+            return await self._post("/media", body, model, charge)
         except openai.APIStatusError as error:
+            charge.refused = True  # an HTTP error answer: no task, nothing billed
             if not _route_unavailable(error, model):
                 raise _status_error(error, model) from error
             logger.warning(
@@ -173,19 +197,23 @@ class ImageService:
         fallback: JsonDict = {"model": model, "prompt": prompt, "n": 1, "user": str(user_id)}
         if aspect_ratio:
             fallback["size"] = aspect_ratio
+        charge.refused = False
         try:
-            return await self._post("/images/generations", fallback, model)
+            return await self._post("/images/generations", fallback, model, charge)
         except openai.APIStatusError as error:
+            charge.refused = True
             raise _status_error(error, model) from error
 
-    async def _post(self, path: str, body: JsonDict, model: str) -> JsonDict:
+    async def _post(
+        self, path: str, body: JsonDict, model: str, charge: Charge | None = None
+    ) -> JsonDict:
         """One billed POST, never repeated. HTTP errors propagate as `APIStatusError`."""
         try:
             answer = await self._client.post(path, body=body, cast_to=object, options=_NO_RETRIES)
-        except openai.APITimeoutError as error:
-            raise PolzaError(PolzaErrorKind.TIMEOUT, model=model) from error
-        except openai.APIConnectionError as error:
-            raise PolzaError(PolzaErrorKind.CONNECTION, message=str(error), model=model) from error
+        except openai.APIConnectionError as error:  # timeouts included
+            if charge is not None and never_sent(error):
+                charge.refused = True
+            raise (translate(error, model) or error) from error
         except ValueError as error:  # a JSON content type with a broken body
             raise ImageError(ImageErrorKind.NO_RESULT, detail="unreadable answer") from error
         if not isinstance(answer, dict):
@@ -214,7 +242,7 @@ class ImageService:
                 status = error.status_code
                 if status in _TRANSIENT_POLL_STATUSES or status >= 500:
                     logger.warning("Polling %s: HTTP %s, retrying", task_id, status)
-                    delay = max(delay, _retry_after(error) or 0.0)
+                    delay = max(delay, retry_after_seconds(error) or 0.0)
                     continue
                 if status == 404:  # the task vanished: report it, not as an unknown model
                     code, message, _, _ = parse_error_body(_body_of(error))
@@ -229,7 +257,7 @@ class ImageService:
             if status_name not in _PENDING_STATUSES or answer.get("data"):
                 return answer
 
-    async def _result(self, final: JsonDict, model: str) -> GeneratedImage:
+    async def _result(self, final: JsonDict, model: str, charge: Charge) -> GeneratedImage:
         item = _first_item(final.get("data"))
         if item is None:
             raise ImageError(ImageErrorKind.NO_RESULT, detail=f"status {final.get('status')}")
@@ -250,7 +278,7 @@ class ImageService:
         return GeneratedImage(
             data=data,
             mime_type=mime_type,
-            cost_rub=_cost(final.get("usage")),
+            cost_rub=charge.usage.cost_rub if charge.usage else None,
             task_id=task_id if isinstance(task_id, str) else None,
             model=model,
         )
@@ -307,7 +335,9 @@ def _status_error(error: openai.APIStatusError, model: str) -> ImageError | Polz
     code, message, _, raw = parse_error_body(_body_of(error))
     if error.status_code in (400, 403, 422) and _is_moderation(code, message, raw):
         return ImageError(ImageErrorKind.MODERATION, message, code=code)
-    return error_from_status(error, model)
+    failure = translate(error, model)
+    assert failure is not None
+    return failure
 
 
 def _route_unavailable(error: openai.APIStatusError, model: str) -> bool:
@@ -344,14 +374,6 @@ def _body_of(error: openai.APIStatusError) -> object:
         return error.response.text or None
 
 
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    try:
-        value = float(error.response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return min(max(0.0, value), MAX_POLL_DELAY_SECONDS)
-
-
 def _first_item(data: object) -> JsonDict | None:
     if isinstance(data, list):
         data = data[0] if data else None
@@ -377,15 +399,3 @@ def _sniff_image(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def _cost(usage: object) -> float | None:
-    if not isinstance(usage, dict):
-        return None
-    value = usage.get("cost_rub")
-    if value is None:
-        value = usage.get("cost")
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

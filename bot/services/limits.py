@@ -1,9 +1,12 @@
-"""Per-user spending limits, checked right before each Polza call. Admins are exempt.
+"""Spending limits: budgets held as reservations, and a rate limit.
 
-* Daily budget (`DAILY_BUDGET_RUB`): the user's spend since local midnight is read from the
-  usage ledger, so it survives restarts. Once it reaches the budget, requests are refused
-  until the next midnight in the bot's time zone. A request let through before that finishes
-  even if it takes the spend past the budget.
+* Daily budget (`DAILY_BUDGET_RUB`, per user; admins are exempt) and global daily budget
+  (`GLOBAL_DAILY_BUDGET_RUB`, everyone together, admins included): the spend since local
+  midnight is read from the usage ledger, so it survives restarts. Every billed call first
+  reserves its worst-case cost (`reserve`); it is refused when spent + reserved + that cost
+  would pass a budget, so parallel conversations of one user cannot overshoot. The hold is
+  released once the call's ledger row is written (bot.services.metering).
+* One request (`MAX_REQUEST_COST_RUB`): a call whose worst case is above it is refused.
 * Rate (`RATE_LIMIT_PER_MINUTE`): a sliding 60-second window kept in memory and updated at
   check time, so a request counts from the moment it starts and a quick burst cannot slip
   through while earlier answers are still streaming. It starts empty after a restart.
@@ -11,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -27,7 +31,7 @@ WINDOW_SECONDS = 60.0
 # Idle users' windows are swept once this many users have one.
 SWEEP_AFTER_USERS = 1024
 
-LimitKind = Literal["daily_budget", "rate_limit"]
+LimitKind = Literal["daily_budget", "rate_limit", "global_budget", "request_cost"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,30 @@ class LimitVerdict:
     resets_at: datetime  # aware, in the bot's time zone
     retry_after_seconds: int
     limit: Decimal  # the budget in rubles, or the number of requests per minute
+    requested: Decimal | None = None  # what the refused call could have cost (request_cost)
+
+
+class LimitExceeded(Exception):
+    """A billed call was refused before it reached Polza."""
+
+    def __init__(self, verdict: LimitVerdict) -> None:
+        super().__init__(verdict.kind)
+        self.verdict = verdict
+
+
+class Hold:
+    """Rubles reserved for one call in flight; `release` once its ledger row is written."""
+
+    def __init__(self, guard: SpendingGuard, user_id: int, amount: Decimal) -> None:
+        self._guard = guard
+        self._user_id = user_id
+        self.amount = amount
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._guard._release(self._user_id, self.amount)
 
 
 class SpendingGuard:
@@ -49,14 +77,65 @@ class SpendingGuard:
         admin_ids: Iterable[int],
         clock: Callable[[], float] = time.time,
         tz: tzinfo = UTC,
+        *,
+        global_budget_rub: Decimal | float = 0,
+        max_request_rub: Decimal | float = 0,
     ) -> None:
         self._ledger = usage_repo
         self._budget = Decimal(str(daily_budget_rub))
+        self._global_budget = Decimal(str(global_budget_rub))
+        self._max_request = Decimal(str(max_request_rub))
         self._rate = rate_limit_per_minute
         self._admins = frozenset(admin_ids)
         self._clock = clock
         self._tz = tz
         self._recent: dict[int, deque[float]] = {}
+        self._reserved: dict[int, Decimal] = {}
+        self._reserved_total = Decimal(0)
+        # Reading the spend and adding a hold must not interleave with another reservation.
+        self._reserving = asyncio.Lock()
+
+    async def reserve(self, user_id: int, amount: Decimal) -> Hold:
+        """Hold `amount` for one call, or raise `LimitExceeded` if it would pass a limit."""
+        now = self._clock()
+        start, next_start = day_bounds(now, self._tz)
+        until_midnight = max(1, math.ceil(next_start.timestamp() - now))
+        if self._max_request > 0 and amount > self._max_request:
+            raise LimitExceeded(
+                LimitVerdict("request_cost", next_start, until_midnight, self._max_request, amount)
+            )
+        async with self._reserving:
+            if self._global_budget > 0:
+                spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
+                if spent + self._reserved_total + amount > self._global_budget:
+                    raise LimitExceeded(
+                        LimitVerdict(
+                            "global_budget", next_start, until_midnight, self._global_budget
+                        )
+                    )
+            if self._budget > 0 and user_id not in self._admins:
+                spent = Decimal(
+                    str(await self._ledger.total_cost(user_id, since=start.timestamp()))
+                )
+                held = self._reserved.get(user_id, Decimal(0))
+                if spent + held + amount > self._budget:
+                    raise LimitExceeded(
+                        LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
+                    )
+            self._reserved[user_id] = self._reserved.get(user_id, Decimal(0)) + amount
+            self._reserved_total += amount
+        return Hold(self, user_id, amount)
+
+    def reserved(self, user_id: int) -> Decimal:
+        return self._reserved.get(user_id, Decimal(0))
+
+    def _release(self, user_id: int, amount: Decimal) -> None:
+        left = self._reserved.get(user_id, Decimal(0)) - amount
+        if left > 0:
+            self._reserved[user_id] = left
+        else:
+            self._reserved.pop(user_id, None)
+        self._reserved_total = max(Decimal(0), self._reserved_total - amount)
 
     async def check(self, user_id: int) -> LimitVerdict | None:
         """None to go ahead (the request is then counted), or why not."""

@@ -122,5 +122,5 @@ class ModelResolver:
     async def chat(self, user_record: UserRecord) -> ResolvedModel:
         return await chat_model_for(user_record, self._catalogue, self._settings, self._users)
 
-    async def image(self, user_record: UserRecord) -> ResolvedModel:
-        return await image_model_for(user_record, self._catalogue, self._settings, self._users)
+    async def choose_chat_model(self, user_id: int, model_id: str) -> None:
+        await self._users.set_chat_model(user_id, model_id)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
-from bot.services.catalogue import Catalogue, CatalogueUnavailable, ModelCatalogue, ModelKind
+from bot.services.catalogue import Catalogue, CatalogueUnavailable, ModelKind
 
 # Only the very first load can take a while; later calls return the cached snapshot at once.
 FIRST_LOAD_WAIT_SECONDS = 5.0
 
 
+class CatalogueSource(Protocol):
+    async def get(self) -> Catalogue: ...
+
+
 async def catalogue_snapshot(
-    catalogue: ModelCatalogue, wait_seconds: float = FIRST_LOAD_WAIT_SECONDS
+    catalogue: CatalogueSource, wait_seconds: float = FIRST_LOAD_WAIT_SECONDS
 ) -> Catalogue | None:
     """The current snapshot (refreshed in the background when stale), or None if unavailable."""
     try:

@@ -1,35 +1,40 @@
-"""Thin wrapper over `AsyncOpenAI` pointed at Polza: streaming chat with Polza's quirks."""
+"""The Polza gateway: `AsyncOpenAI` pointed at Polza, and metered streaming chat.
+
+Every chat request is reserved, sent and recorded through `bot.services.metering`; errors
+are translated once, by `bot.services.errors.translate`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from bot.services.errors import PolzaError, PolzaErrorKind, kind_for_status, parse_error_body
+from bot.services.errors import (
+    PolzaError,
+    PolzaErrorKind,
+    never_sent,
+    retry_after_seconds,
+    translate,
+)
+from bot.services.metering import Charge, Meter
+from bot.services.polza_shapes import PolzaUsage
 
 logger = logging.getLogger(__name__)
 
-# Safe to retry: nothing was generated, so nothing was billed.
-RETRYABLE_STATUSES = frozenset({408, 429, 502, 503})
+# Safe to retry: Polza refused before generating anything, so nothing was billed.
+RETRYABLE_STATUSES = frozenset({429, 502, 503})
 MAX_RETRY_AFTER_SECONDS = 30.0
 MAX_TOTAL_RETRY_SECONDS = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class ChatUsage:
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_rub: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +50,27 @@ class ReasoningDelta:
 @dataclass(frozen=True, slots=True)
 class StreamEnd:
     finish_reason: str | None
-    usage: ChatUsage | None
+    usage: PolzaUsage | None
 
 
 StreamEvent = TextDelta | ReasoningDelta | StreamEnd
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat completion, as the gateway sends and meters it."""
+
+    messages: Sequence[dict[str, Any]]
+    model: str
+    user_id: int
+    chat_id: int
+    max_tokens: int
+    ceiling: Decimal | None  # the most it can cost at list prices (None: no prices known)
+    reasoning_effort: str | None = None
+
+    def charge(self) -> Charge:
+        prompt_chars = sum(len(str(message.get("content", ""))) for message in self.messages)
+        return Charge("chat", self.user_id, self.chat_id, self.model, prompt_chars=prompt_chars)
 
 
 def _extra(obj: Any, name: str) -> Any:
@@ -60,181 +82,94 @@ def _extra(obj: Any, name: str) -> Any:
     return value
 
 
-def _usage_from(raw: Any) -> ChatUsage:
-    cost = _extra(raw, "cost_rub")
-    if cost is None:
-        cost = _extra(raw, "cost")
-    try:
-        cost_rub = float(cost) if cost is not None else None
-    except (TypeError, ValueError):
-        cost_rub = None
-    return ChatUsage(
-        prompt_tokens=getattr(raw, "prompt_tokens", None),
-        completion_tokens=getattr(raw, "completion_tokens", None),
-        cost_rub=cost_rub,
-    )
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    header = error.response.headers.get("retry-after")
-    if header is None:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        return None
-
-
-def error_from_status(error: openai.APIStatusError, model: str) -> PolzaError:
-    code, message, trace_id, raw = parse_error_body(error.body)
-    if message is None:
-        _, message, _, _ = parse_error_body(_json_or_none(error.response.text))
-    return PolzaError(
-        kind_for_status(error.status_code),
-        status=error.status_code,
-        code=code,
-        message=message,
-        trace_id=trace_id,
-        raw=raw,
-        model=model,
-    )
-
-
-def _json_or_none(text: str) -> object:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text or None
-
-
 class PolzaClient:
-    """Every Polza call the bot makes goes through here."""
+    """The Polza gateway for chat; the other Polza services share its SDK client and meter."""
 
-    def __init__(self, client: AsyncOpenAI, *, max_retries: int) -> None:
+    def __init__(self, client: AsyncOpenAI, meter: Meter, *, max_retries: int) -> None:
         self._client = client
+        self._meter = meter
         self._max_retries = max_retries
 
-    @classmethod
-    def create(
-        cls, *, base_url: str, api_key: str, timeout: float, max_retries: int
-    ) -> PolzaClient:
-        # The SDK's own retries are off: we retry only what cannot bill twice (see below).
-        client = AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
-        return cls(client, max_retries=max_retries)
+    @staticmethod
+    def create_sdk(*, base_url: str, api_key: str, timeout: float) -> AsyncOpenAI:
+        """The one SDK client every Polza service shares (its creator closes it).
 
-    @property
-    def sdk(self) -> AsyncOpenAI:
-        """The underlying SDK client, for the other Polza services (speech, images, models)."""
-        return self._client
-
-    async def close(self) -> None:
-        await self._client.close()
+        The SDK's own retries are off: each service retries only what cannot bill twice.
+        """
+        return AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
 
     async def stream_chat(
-        self,
-        messages: Sequence[dict[str, Any]],
-        *,
-        model: str,
-        user_id: int,
-        max_tokens: int | None = None,
-        reasoning_effort: str | None = None,
+        self, request: ChatRequest, charge: Charge | None = None
     ) -> AsyncIterator[StreamEvent]:
-        """Yield text and reasoning deltas, then one `StreamEnd`. Raises `PolzaError`."""
-        stream = await self._open_stream(
-            messages,
-            model=model,
-            user_id=user_id,
-            max_tokens=max_tokens,
-            reasoning_effort=reasoning_effort,
-        )
-        finish_reason: str | None = None
-        usage: ChatUsage | None = None
-        try:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    usage = _usage_from(chunk.usage)
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    reasoning = _extra(delta, "reasoning") or _extra(delta, "reasoning_content")
-                    if isinstance(reasoning, str) and reasoning:
-                        yield ReasoningDelta(reasoning)
-                    if delta.content:
-                        yield TextDelta(delta.content)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-                if finish_reason == "error":
-                    raise PolzaError(PolzaErrorKind.STREAM_ERROR, model=model)
-        except openai.APIStatusError as error:
-            raise error_from_status(error, model) from error
-        except openai.APIConnectionError as error:  # the connection dropped mid-stream
-            raise PolzaError(
-                PolzaErrorKind.INTERRUPTED, message=type(error).__name__, model=model
-            ) from error
-        except openai.APIError as error:
-            # A 200 stream carrying {"error": {...}}: the SDK raises it as a plain APIError.
-            code, message, trace_id, raw = parse_error_body(error.body)
-            raise PolzaError(
-                PolzaErrorKind.STREAM_ERROR,
-                code=code,
-                message=message or str(error),
-                trace_id=trace_id,
-                raw=raw,
-                model=model,
-            ) from error
-        except PolzaError:
-            raise
-        except (TimeoutError, ValueError, OSError) as error:
-            # Malformed SSE data or a dropped connection mid-stream.
-            raise PolzaError(
-                PolzaErrorKind.INTERRUPTED, message=type(error).__name__, model=model
-            ) from error
-        except Exception as error:  # the HTTP transport's own read/protocol errors
-            if type(error).__module__.split(".")[0] not in {"httpx2", "httpx", "httpcore", "h11"}:
-                raise
-            raise PolzaError(
-                PolzaErrorKind.INTERRUPTED, message=type(error).__name__, model=model
-            ) from error
-        finally:
-            await stream.close()
-        yield StreamEnd(finish_reason=finish_reason, usage=usage)
+        """Yield text and reasoning deltas, then one `StreamEnd`; raises `PolzaError`, or
+        `LimitExceeded` before anything is sent. Once the iteration ends, however it ends,
+        the call is in the ledger (`charge.record`, when the caller passed `charge`)."""
+        charge = charge or request.charge()
+        async with self._meter.call(charge, ceiling=request.ceiling):
+            stream = await self._open_stream(request, charge)
+            finish_reason: str | None = None
+            try:
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        charge.note_usage(PolzaUsage.read(chunk.usage))
+                    for choice in chunk.choices:
+                        delta = choice.delta
+                        reasoning = _extra(delta, "reasoning") or _extra(
+                            delta, "reasoning_content"
+                        )
+                        if isinstance(reasoning, str) and reasoning:
+                            charge.output_chars += len(reasoning)
+                            yield ReasoningDelta(reasoning)
+                        if delta.content:
+                            charge.output_chars += len(delta.content)
+                            yield TextDelta(delta.content)
+                        if choice.finish_reason:
+                            finish_reason = choice.finish_reason
+                    if finish_reason == "error":
+                        raise PolzaError(PolzaErrorKind.STREAM_ERROR, model=request.model)
+            except Exception as error:
+                failure = translate(error, request.model)
+                if failure is None or failure is error:
+                    raise
+                if failure.kind in (PolzaErrorKind.CONNECTION, PolzaErrorKind.TIMEOUT):
+                    failure.kind = PolzaErrorKind.INTERRUPTED  # it broke after it had started
+                raise failure from error
+            finally:
+                await stream.close()
+            yield StreamEnd(finish_reason=finish_reason, usage=charge.usage)
 
     async def _open_stream(
-        self,
-        messages: Sequence[dict[str, Any]],
-        *,
-        model: str,
-        user_id: int,
-        max_tokens: int | None,
-        reasoning_effort: str | None = None,
+        self, request: ChatRequest, charge: Charge
     ) -> openai.AsyncStream[ChatCompletionChunk]:
-        extra_body: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-        if reasoning_effort:
+        extra_body: dict[str, Any] = {"max_tokens": request.max_tokens}
+        if request.reasoning_effort:
             # Polza's own field; a top-level `reasoning_effort` is silently ignored.
-            extra_body["reasoning"] = {"effort": reasoning_effort}
+            extra_body["reasoning"] = {"effort": request.reasoning_effort}
         started = time.monotonic()
         attempt = 0
         while True:
+            charge.sent, charge.refused = True, False
             try:
                 return await self._client.chat.completions.create(
-                    model=model,
-                    messages=cast(list[ChatCompletionMessageParam], list(messages)),
+                    model=request.model,
+                    messages=cast(list[ChatCompletionMessageParam], list(request.messages)),
                     stream=True,
                     stream_options={"include_usage": True},
-                    user=str(user_id),
-                    extra_body=extra_body or None,
+                    user=str(request.user_id),
+                    extra_body=extra_body,
                 )
-            except openai.APIStatusError as error:
-                failure = error_from_status(error, model)
-                retryable = error.status_code in RETRYABLE_STATUSES
-                delay = _retry_after(error)
-            except openai.APITimeoutError as error:
-                failure = PolzaError(PolzaErrorKind.TIMEOUT, model=model)
-                failure.__cause__ = error
-                retryable, delay = True, None
-            except openai.APIConnectionError as error:
-                failure = PolzaError(PolzaErrorKind.CONNECTION, message=str(error), model=model)
-                failure.__cause__ = error
-                retryable, delay = True, None
+            except openai.OpenAIError as caught:
+                error = caught
+                failure = translate(error, request.model)
+                assert failure is not None
+                if isinstance(error, openai.APIStatusError) or never_sent(error):
+                    charge.refused = True
+                # A timeout may have reached Polza and started a billed answer: never retried.
+                retryable = (
+                    isinstance(error, openai.APIStatusError)
+                    and error.status_code in RETRYABLE_STATUSES
+                ) or never_sent(error)
+                delay = retry_after_seconds(error)
             if delay is None:
                 delay = min(8.0, 0.5 * 2**attempt) * random.uniform(0.8, 1.2)
             delay = min(delay, MAX_RETRY_AFTER_SECONDS)
@@ -244,7 +179,7 @@ class PolzaClient:
                 or attempt >= self._max_retries
                 or elapsed + delay > MAX_TOTAL_RETRY_SECONDS
             ):
-                raise failure
+                raise failure from error
             attempt += 1
             logger.warning(
                 "Polza chat request failed (%s), retry %d/%d in %.1fs",

@@ -1,4 +1,7 @@
-"""Polza speech-to-text: one transcription request per audio chunk, texts joined in order.
+"""Polza speech-to-text: one metered transcription request per audio chunk, texts joined.
+
+Each chunk is reserved against the limits before it is sent (so the budget is checked again
+between chunks) and recorded in the ledger whatever its outcome.
 
 Polza answers ``{text, language, duration, usage: {durationSeconds, cost_rub, cost}}``. The openai
 SDK keeps ``language`` and ``duration`` in ``model_extra``, and since Polza's ``usage`` has no
@@ -9,17 +12,18 @@ with Polza's own fields in ``usage.model_extra``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import openai
 from openai import AsyncOpenAI, not_given, omit
 
 from bot.services.audio import AudioChunk
-from bot.services.errors import PolzaError, PolzaErrorKind
-from bot.services.polza import error_from_status
+from bot.services.errors import PolzaError, PolzaErrorKind, translate
+from bot.services.metering import Charge, Meter
+from bot.services.polza_shapes import PolzaUsage, polza_float
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +46,13 @@ class _Part:
 
 
 class TranscriptionService:
-    def __init__(self, client: AsyncOpenAI, model: str, *, timeout: float | None = None) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, model: str, meter: Meter, *, timeout: float | None = None
+    ) -> None:
         # Every upload is billed: a retry made by the SDK would be paid for twice.
         self._client = client.with_options(max_retries=0)
         self._model = model
+        self._meter = meter
         self._timeout = timeout
 
     @property
@@ -53,15 +60,32 @@ class TranscriptionService:
         return self._model
 
     async def transcribe(
-        self, chunks: Sequence[AudioChunk], *, language: str | None, user_id: int
+        self,
+        chunks: Sequence[AudioChunk],
+        *,
+        language: str | None,
+        user_id: int,
+        chat_id: int,
     ) -> Transcript:
-        """Transcribe the chunks one after another. Raises `PolzaError`; never retries."""
+        """Transcribe the chunks one after another. Raises `PolzaError`, or `LimitExceeded`
+        when the next chunk would pass a limit; never retries."""
         if not chunks:
             raise ValueError("no audio chunks to transcribe")
+        info = await self._meter.model_info(self._model)
+        per_minute = info.pricing.stt_per_minute if info is not None else None
         parts: list[_Part] = []
         for chunk in chunks:
+            charge = Charge(
+                "voice", user_id, chat_id, self._model, audio_seconds=chunk.duration_seconds
+            )
+            ceiling = (
+                per_minute * Decimal(str(chunk.duration_seconds)) / 60
+                if per_minute is not None
+                else None
+            )
             try:
-                parts.append(await self._transcribe_one(chunk, language, user_id))
+                async with self._meter.call(charge, ceiling=ceiling):
+                    parts.append(await self._transcribe_one(chunk, language, charge))
             except PolzaError:
                 if parts:
                     logger.warning(
@@ -88,8 +112,9 @@ class TranscriptionService:
         return transcript
 
     async def _transcribe_one(
-        self, chunk: AudioChunk, language: str | None, user_id: int
+        self, chunk: AudioChunk, language: str | None, charge: Charge
     ) -> _Part:
+        charge.sent = True
         try:
             result = await self._client.audio.transcriptions.create(
                 model=self._model,
@@ -97,20 +122,17 @@ class TranscriptionService:
                 response_format="json",
                 language=language or omit,
                 # the SDK has no `user` argument for transcriptions; Polza reads it from the form
-                extra_body={"user": str(user_id)},
+                extra_body={"user": str(charge.user_id)},
                 timeout=not_given if self._timeout is None else self._timeout,
             )
-        except openai.APIStatusError as error:
-            raise error_from_status(error, self._model) from error
-        except openai.APITimeoutError as error:  # a subclass of APIConnectionError: first
-            raise PolzaError(PolzaErrorKind.TIMEOUT, model=self._model) from error
-        except openai.APIConnectionError as error:
-            raise PolzaError(
-                PolzaErrorKind.CONNECTION, message=str(error), model=self._model
-            ) from error
+        except openai.OpenAIError as error:
+            # An HTTP error answer means Polza refused the upload and billed nothing.
+            charge.refused = isinstance(error, openai.APIStatusError)
+            raise (translate(error, self._model) or error) from error
 
         extra: Mapping[str, Any] = result.model_extra or {}
-        usage: Mapping[str, Any] = (result.usage.model_extra if result.usage else None) or {}
+        usage = PolzaUsage.read(result.usage)
+        charge.note_usage(usage)
         # The SDK builds the model without validation, so a missing `text` is None at run time.
         text: object = result.text
         if not isinstance(text, str):
@@ -121,30 +143,18 @@ class TranscriptionService:
                 message=f"transcription without text (status={extra.get('status')!r})",
                 model=self._model,
             )
-        cost = _number(usage.get("cost_rub"))
-        duration = _number(extra.get("duration"))
-        if duration is None:
-            duration = _number(usage.get("durationSeconds"))
+        duration = polza_float(extra.get("duration"))
+        if duration is None and usage is not None:
+            duration = usage.duration_seconds
         found_language = extra.get("language")
         return _Part(
             text=text.strip(),
-            cost_rub=cost if cost is not None else _number(usage.get("cost")),
+            cost_rub=usage.cost_rub if usage is not None else None,
             duration_seconds=duration if duration is not None else chunk.duration_seconds,
             language=found_language
             if isinstance(found_language, str) and found_language
             else None,
         )
-
-
-def _number(value: object) -> float | None:
-    """A finite float from a JSON number or numeric string (Polza sends both), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _sum_known(values: Iterable[float | None]) -> float | None:

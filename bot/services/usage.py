@@ -7,7 +7,6 @@ is marked `estimated`. Days and months are calendar days and months in the bot's
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import math
@@ -18,7 +17,8 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from bot.services.catalogue import Catalogue, CatalogueUnavailable, ModelInfo, estimate_cost_rub
+from bot.services.catalogue import Catalogue, ModelInfo, estimate_cost_rub
+from bot.services.model_lookup import catalogue_snapshot
 from storage import (
     KindTotals,
     PeriodTotals,
@@ -30,6 +30,7 @@ from storage import (
 
 logger = logging.getLogger(__name__)
 
+# The kinds /usage lists even when zero; a ledger row may carry any other kind too.
 KINDS = ("chat", "voice", "image")
 # Only used when Polza reports no token counts at all: a rough, language-blind average.
 CHARS_PER_TOKEN = 4
@@ -182,7 +183,7 @@ class UsageService:
         """
         if record.cost_rub is not None:
             return record
-        model = await self._model(record.model)
+        model = await self.model_info(record.model)
         if model is None:
             return record
         cost = estimate_cost(
@@ -195,24 +196,6 @@ class UsageService:
         if cost is None:
             return record
         return dataclasses.replace(record, cost_rub=float(round(cost, 8)), estimated=True)
-
-    async def record(
-        self,
-        record: UsageRecord,
-        *,
-        prompt_chars: int | None = None,
-        completion_chars: int | None = None,
-        audio_seconds: float | None = None,
-    ) -> UsageRecord:
-        """Complete `record` (see `complete`), write it to the ledger and return it."""
-        completed = await self.complete(
-            record,
-            prompt_chars=prompt_chars,
-            completion_chars=completion_chars,
-            audio_seconds=audio_seconds,
-        )
-        await self._ledger.record(completed)
-        return completed
 
     async def report(self, user_id: int) -> UsageReport:
         now = self._clock()
@@ -241,12 +224,12 @@ class UsageService:
     async def set_cost_line(self, user_id: int, show: bool) -> None:
         await self._users.set_show_cost(user_id, show)
 
-    async def _model(self, model_id: str) -> ModelInfo | None:
-        snapshot = self._prices.cached()
+    async def model_info(self, model_id: str) -> ModelInfo | None:
+        """The catalogue's entry for a model (prices), waiting briefly for a first load."""
+        snapshot = self._prices.cached() or await catalogue_snapshot(
+            self._prices, CATALOGUE_WAIT_SECONDS
+        )
         if snapshot is None:
-            try:
-                snapshot = await asyncio.wait_for(self._prices.get(), CATALOGUE_WAIT_SECONDS)
-            except (CatalogueUnavailable, TimeoutError) as error:
-                logger.info("No prices to estimate a cost of %s: %r", model_id, error)
-                return None
+            logger.info("No prices to estimate a cost of %s", model_id)
+            return None
         return snapshot.get(model_id)

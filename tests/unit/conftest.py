@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
 
+from bot.services.catalogue import Catalogue, CatalogueUnavailable
+from bot.services.limits import SpendingGuard
+from bot.services.metering import Meter
+from bot.services.usage import PriceList, UsageService
+from storage import Database, UsageRepository, UserRepository
 from tests.fakes.polza_api import build_app
 
 POLZA_TEST_KEY = "pza_unit_test_key"
@@ -19,3 +27,39 @@ async def server() -> AsyncIterator[TestServer]:
     await srv.start_server()
     yield srv
     await srv.close()
+
+
+class NoPrices:
+    """A catalogue that never loads: every estimate falls back to the unknown-price figure."""
+
+    def cached(self) -> Catalogue | None:
+        return None
+
+    async def get(self) -> Catalogue:
+        raise CatalogueUnavailable("no catalogue in this test")
+
+
+@pytest_asyncio.fixture
+async def ledger_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "ledger.sqlite3")
+    yield database
+    await database.close()
+
+
+def make_meter(
+    db: Database, prices: PriceList | None = None, guard: SpendingGuard | None = None
+) -> Meter:
+    ledger = UsageRepository(db)
+    estimator = UsageService(ledger, UserRepository(db), prices or NoPrices())
+    return Meter(
+        ledger,
+        estimator,
+        guard or SpendingGuard(ledger, 0, 0, ()),
+        unknown_price_rub=Decimal("5"),
+    )
+
+
+@pytest.fixture
+def meter(ledger_db: Database) -> Meter:
+    """A real meter over a real ledger, without limits or prices."""
+    return make_meter(ledger_db)

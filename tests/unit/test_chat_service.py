@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from bot.services.chat import build_messages
+from typing import Any
+
+from bot.services.context import PreparedRequest, prepare_request
 from bot.services.errors import PolzaErrorKind, kind_for_status, parse_error_body
 from storage import ChatTurn
+
+
+def build_messages(
+    system_prompt: str, history: list[ChatTurn], user_text: str, max_chars: int
+) -> list[dict[str, Any]]:
+    prepared = prepare_request(system_prompt, history, user_text, max_chars=max_chars)
+    assert isinstance(prepared, PreparedRequest)  # without a token budget nothing overflows
+    return prepared.messages
 
 
 def test_request_has_system_history_and_user_in_order() -> None:

@@ -25,6 +25,7 @@ from bot.services.images import (
     ImageService,
     parse_image_request,
 )
+from bot.services.metering import Meter
 from tests.fakes.polza_api import build_app
 
 API_KEY = "pza_images_test_key"
@@ -40,6 +41,7 @@ class Env:
     http: aiohttp.ClientSession
     sdk: openai.AsyncOpenAI
     service: ImageService
+    meter: Meter
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -55,7 +57,13 @@ class Env:
     async def generate(self, **kwargs: Any) -> GeneratedImage:
         """`service.generate`, checking that it sent exactly one billed `POST /media`."""
         before = len(await self.journal())
-        kwargs = {"prompt": "a lighthouse", "model": SEEDREAM, "user_id": 42, **kwargs}
+        kwargs = {
+            "prompt": "a lighthouse",
+            "model": SEEDREAM,
+            "user_id": 42,
+            "chat_id": 42,
+            **kwargs,
+        }
         try:
             return await self.service.generate(**kwargs)
         finally:
@@ -68,7 +76,7 @@ def _requests(journal: list[dict[str, Any]], method: str, path: str) -> list[dic
 
 
 @pytest_asyncio.fixture
-async def env() -> AsyncIterator[Env]:
+async def env(meter: Meter) -> AsyncIterator[Env]:
     server = TestServer(build_app(API_KEY), host="127.0.0.1")
     await server.start_server()
     sdk = openai.AsyncOpenAI(
@@ -77,9 +85,9 @@ async def env() -> AsyncIterator[Env]:
         max_retries=0,
         http_client=openai.DefaultAsyncHttpxClient(verify=TLS),
     )
-    service = ImageService(sdk, poll_interval=0.05, timeout=3.0)
+    service = ImageService(sdk, meter, poll_interval=0.05, timeout=3.0)
     async with aiohttp.ClientSession() as http:
-        env = Env(server, http, sdk, service)
+        env = Env(server, http, sdk, service, meter)
         yield env
     await service.close()
     await env.service.close()
@@ -222,7 +230,7 @@ async def test_moderation_refusal_and_moderated_task(env: Env) -> None:
 
 
 async def test_never_finishing_task_times_out_and_polling_stops(env: Env) -> None:
-    env.service = ImageService(env.sdk, poll_interval=0.05, timeout=0.3)
+    env.service = ImageService(env.sdk, env.meter, poll_interval=0.05, timeout=0.3)
     await env.control("/_test/media/rules", {"mode": "never"})
 
     with pytest.raises(ImageError) as caught:

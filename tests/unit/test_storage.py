@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from storage import (
     UsageRecord,
     UsageRepository,
     UserRepository,
+    migrations,
 )
 from storage.migrations import MIGRATIONS, apply_migrations
 
@@ -67,15 +69,21 @@ async def test_history_is_per_conversation_and_in_order(db: Database) -> None:
     assert len(await messages.recent(bob, 10)) == 2
 
 
-async def test_exchange_and_its_cost_are_stored_together(db: Database) -> None:
+async def test_exchange_is_linked_to_its_ledger_row(db: Database) -> None:
     messages = MessageRepository(db)
     usage = UsageRepository(db)
     key = ConversationKey(chat_id=5, user_id=5)
     record = UsageRecord(user_id=5, chat_id=5, kind="chat", model="m", cost_rub=0.25)
-    await messages.append_exchange(key, "q", "a", "m", record)
-    await messages.append_exchange(key, "q2", "a2", "m", record)
+    first = await usage.record(record)
+    await messages.append_exchange(key, "q", "a", "m", first)
+    await messages.append_exchange(key, "q2", "a2", "m", await usage.record(record))
     assert await usage.total_cost(5) == pytest.approx(0.5)
     assert await usage.total_cost(6) == 0.0
+    row = await db.fetch_one(
+        "SELECT m.content FROM usage u JOIN messages m ON m.id = u.message_id WHERE u.id = ?",
+        (first,),
+    )
+    assert row is not None and row[0] == "a"
 
 
 async def test_failed_transaction_leaves_nothing(db: Database) -> None:
@@ -100,3 +108,49 @@ async def test_users_are_created_once(db: Database) -> None:
     await users.set_chat_model(42, "anthropic/claude-sonnet-4")
     stored = await users.get(42)
     assert stored is not None and stored.chat_model == "anthropic/claude-sonnet-4"
+
+
+async def test_open_kinds_migration_keeps_rows_and_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version 7 drops the CHECKs on usage kinds and message roles by rebuilding the tables;
+    images, ledger rows and their links to messages survive it, cascades still work after."""
+    path = tmp_path / "v6.sqlite3"
+    all_steps = list(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [m for m in all_steps if m[0] <= 6])
+    old = await Database.open(path)
+    async with old.transaction() as tx:
+        for role, content in (("user", "q"), ("assistant", "a")):
+            await tx.execute(
+                "INSERT INTO messages (chat_id, user_id, role, content, created_at)"
+                " VALUES (1, 1, ?, ?, 1)",
+                (role, content),
+            )
+        await tx.execute(
+            "INSERT INTO message_images (message_id, position, mime_type, data)"
+            " VALUES (1, 0, 'image/png', x'00')"
+        )
+        await tx.execute(
+            "INSERT INTO usage (user_id, chat_id, kind, model, cost_rub, message_id, created_at)"
+            " VALUES (1, 1, 'chat', 'm', 1.5, 2, 1)"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            await tx.execute(
+                "INSERT INTO usage (user_id, chat_id, kind, model, created_at)"
+                " VALUES (1, 1, 'speech', 'm', 1)"
+            )
+    await old.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", all_steps)
+
+    db = await Database.open(path)
+    try:
+        assert await UsageRepository(db).record(UsageRecord(1, 1, "speech", "tts", cost_rub=1.0))
+        link = await db.fetch_one("SELECT message_id FROM usage WHERE kind = 'chat'")
+        assert link is not None and link[0] == 2
+        assert await MessageRepository(db).clear(ConversationKey(chat_id=1, user_id=1)) == 2
+        images = await db.fetch_one("SELECT COUNT(*) FROM message_images")
+        assert images is not None and images[0] == 0  # cascaded with their message
+        link = await db.fetch_one("SELECT message_id FROM usage WHERE kind = 'chat'")
+        assert link is not None and link[0] is None  # set null with its message
+    finally:
+        await db.close()

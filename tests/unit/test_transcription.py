@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.services.audio import AudioChunk, prepare_audio
 from bot.services.errors import PolzaError, PolzaErrorKind
+from bot.services.metering import Meter
 from bot.services.transcription import TranscriptionService
 from tests.support.fixtures import fixture_bytes
 from tests.unit.conftest import POLZA_TEST_KEY
@@ -63,7 +64,7 @@ def _voice(name: str = "voice_en.ogg", filename: str = "voice.ogg") -> AudioChun
 
 
 async def test_a_voice_note_is_transcribed(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
+    meter: Meter, sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:
     data = _fixture("voice_en.ogg")
     chunks = await prepare_audio(
@@ -74,8 +75,8 @@ async def test_a_voice_note_is_transcribed(
         max_upload_bytes=10**7,
     )
 
-    transcript = await TranscriptionService(sdk, MODEL).transcribe(
-        chunks, language=None, user_id=42
+    transcript = await TranscriptionService(sdk, MODEL, meter).transcribe(
+        chunks, language=None, user_id=42, chat_id=42
     )
 
     assert transcript.text == EN_TEXT
@@ -97,10 +98,12 @@ async def test_a_voice_note_is_transcribed(
 
 
 async def test_the_language_is_sent_when_known(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
+    meter: Meter, sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:
-    service = TranscriptionService(sdk, "openai/gpt-4o-mini-transcribe")
-    transcript = await service.transcribe([_voice("voice_ru.ogg")], language="ru", user_id=7)
+    service = TranscriptionService(sdk, "openai/gpt-4o-mini-transcribe", meter)
+    transcript = await service.transcribe(
+        [_voice("voice_ru.ogg")], language="ru", user_id=7, chat_id=7
+    )
     assert transcript.text == RU_TEXT
     assert transcript.language == "ru"
     (upload,) = await _uploads(http)
@@ -109,7 +112,7 @@ async def test_the_language_is_sent_when_known(
 
 
 async def test_chunks_are_sent_in_order_and_joined(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
+    meter: Meter, sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:
     await _stt_rules(
         http,
@@ -121,8 +124,8 @@ async def test_chunks_are_sent_in_order_and_joined(
     )
     chunks = [_voice(filename=f"voice-{i:03d}.ogg") for i in (1, 2, 3)]
 
-    transcript = await TranscriptionService(sdk, MODEL).transcribe(
-        chunks, language="en", user_id=42
+    transcript = await TranscriptionService(sdk, MODEL, meter).transcribe(
+        chunks, language="en", user_id=42, chat_id=42
     )
 
     assert transcript.text == "First part, second part third part."
@@ -138,11 +141,11 @@ async def test_chunks_are_sent_in_order_and_joined(
 
 
 async def test_nothing_recognised_is_an_empty_text(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
+    meter: Meter, sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:
     await _stt_rules(http, [{"text": "  \n "}, {"text": ""}])
-    transcript = await TranscriptionService(sdk, MODEL).transcribe(
-        [_voice(), _voice()], language=None, user_id=1
+    transcript = await TranscriptionService(sdk, MODEL, meter).transcribe(
+        [_voice(), _voice()], language=None, user_id=1, chat_id=1
     )
     assert transcript.text == ""
     assert transcript.requests == 2
@@ -158,15 +161,19 @@ async def test_nothing_recognised_is_an_empty_text(
     ],
 )
 async def test_an_error_status_is_raised_once_without_retrying(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession, status: int, kind: PolzaErrorKind
+    meter: Meter,
+    sdk: openai.AsyncOpenAI,
+    http: aiohttp.ClientSession,
+    status: int,
+    kind: PolzaErrorKind,
 ) -> None:
     await _stt_rules(http, [{"text": "first"}, {"status": status, "retry_after": 0}])
     # a client that would retry on its own: the service must switch that off
     retrying = sdk.with_options(max_retries=2)
 
     with pytest.raises(PolzaError) as caught:
-        await TranscriptionService(retrying, MODEL).transcribe(
-            [_voice(), _voice(), _voice()], language=None, user_id=1
+        await TranscriptionService(retrying, MODEL, meter).transcribe(
+            [_voice(), _voice(), _voice()], language=None, user_id=1, chat_id=1
         )
 
     assert caught.value.kind is kind
@@ -177,18 +184,18 @@ async def test_an_error_status_is_raised_once_without_retrying(
 
 
 async def test_a_slow_answer_is_a_timeout(
-    sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
+    meter: Meter, sdk: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:
     await _stt_rules(http, [{"delay": 0.5}])
     with pytest.raises(PolzaError) as caught:
-        await TranscriptionService(sdk, MODEL, timeout=0.1).transcribe(
-            [_voice()], language=None, user_id=1
+        await TranscriptionService(sdk, MODEL, meter, timeout=0.1).transcribe(
+            [_voice()], language=None, user_id=1, chat_id=1
         )
     assert caught.value.kind is PolzaErrorKind.TIMEOUT
     assert len(await _uploads(http)) == 1
 
 
-async def test_an_unreachable_server_is_a_connection_error() -> None:
+async def test_an_unreachable_server_is_a_connection_error(meter: Meter) -> None:
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -196,12 +203,14 @@ async def test_an_unreachable_server_is_a_connection_error() -> None:
         base_url=f"http://127.0.0.1:{port}/api/v1", api_key=API_KEY, max_retries=0
     ) as client:
         with pytest.raises(PolzaError) as caught:
-            await TranscriptionService(client, MODEL).transcribe(
-                [_voice()], language=None, user_id=1
+            await TranscriptionService(client, MODEL, meter).transcribe(
+                [_voice()], language=None, user_id=1, chat_id=1
             )
     assert caught.value.kind is PolzaErrorKind.CONNECTION
 
 
-async def test_no_chunks_is_a_programming_error(sdk: openai.AsyncOpenAI) -> None:
+async def test_no_chunks_is_a_programming_error(meter: Meter, sdk: openai.AsyncOpenAI) -> None:
     with pytest.raises(ValueError, match="no audio chunks"):
-        await TranscriptionService(sdk, MODEL).transcribe([], language=None, user_id=1)
+        await TranscriptionService(sdk, MODEL, meter).transcribe(
+            [], language=None, user_id=1, chat_id=1
+        )

@@ -141,9 +141,8 @@ async def test_no_estimate_without_a_price(db: Database) -> None:
 async def test_a_catalogue_never_loaded_is_fetched_for_the_estimate(db: Database) -> None:
     prices = Prices(cached=False)
     usage = service(db, prices)
-    stored = await usage.record(UsageRecord(ALICE, ALICE, "image", "lab/painter"))
-    assert prices.loaded and stored.estimated and stored.cost_rub == pytest.approx(3.0)
-    assert await UsageRepository(db).total_cost(ALICE) == pytest.approx(3.0)
+    estimated = await usage.complete(UsageRecord(ALICE, ALICE, "image", "lab/painter"))
+    assert prices.loaded and estimated.estimated and estimated.cost_rub == pytest.approx(3.0)
 
 
 # --- reports ---------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ unknown-command = I don't know that command. Send /help to see what I can do.
 unsupported-message = I can't use this kind of message. Send me text, a voice note, a photo or a text file.
 generic-apology = Sorry, something went wrong on my side. Please try again.
 answer-cut-note = _(The answer was cut off: the connection to the model broke.)_
+answer-not-saved-note = _(This answer could not be saved: the bot will not remember it in this conversation.)_
 
 language-choose = Choose the interface language:
 language-set = Done: I'll speak English with you now.

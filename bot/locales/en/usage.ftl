@@ -41,6 +41,8 @@ cost-line = _{ $approx ->
 }_
 
 limit-daily = You have reached your daily spending limit of { NUMBER($budget, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽. It resets at { $resets } ({ $timezone }), in { $hours } h { $minutes } min.
+limit-global = The bot has reached its shared daily spending limit. It resets at { $resets } ({ $timezone }), in { $hours } h { $minutes } min.
+limit-request-cost = This request could cost up to { NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽, more than the { NUMBER($limit, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽ allowed for one request. Try a shorter message, a cheaper model (/model) or a new conversation (/new).
 limit-rate = Too many requests: the limit is { $limit } a minute. Please try again in { $seconds ->
     [one] { $seconds } second
    *[other] { $seconds } seconds

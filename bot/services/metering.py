@@ -1,0 +1,156 @@
+"""The one metering path of every billed Polza call: reserve → call → record.
+
+A caller describes the call in a `Charge`, and runs it inside `Meter.call(...)`:
+
+* before the call, its worst-case cost is reserved against the limits (`SpendingGuard`); a call
+  that would pass a limit is refused with `LimitExceeded` and never reaches Polza;
+* while it runs, the caller notes what happened on the charge: that the request was sent,
+  Polza's `usage`, the characters sent and received, the seconds of audio;
+* afterwards, whatever the outcome (answer, empty answer, stop, timeout, error after billing,
+  cancellation), one ledger row is written and the reservation is released.
+
+The cost is Polza's `cost_rub` when it came; otherwise an estimate from the catalogue's prices
+(prompt, reasoning and visible output counted), marked as an estimate; a model without prices
+is charged a conservative flat figure, also marked, never 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.services.catalogue import MILLION, ModelInfo
+from bot.services.limits import LimitExceeded, SpendingGuard
+from bot.services.polza_shapes import PolzaUsage
+from bot.services.usage import UsageService
+from storage import UsageRecord, UsageRepository
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Charge", "LimitExceeded", "Meter", "chat_ceiling"]
+
+
+@dataclass(slots=True)
+class Charge:
+    """One billed call as it happens; the meter turns it into a ledger row."""
+
+    kind: str
+    user_id: int
+    chat_id: int
+    model: str
+    # The request was sent: from here on Polza may bill, whatever happens next.
+    sent: bool = False
+    # Polza refused the request with an HTTP error before doing any work: nothing was billed.
+    refused: bool = False
+    usage: PolzaUsage | None = None
+    prompt_chars: int = 0
+    output_chars: int = 0  # visible answer and reasoning together
+    audio_seconds: float | None = None
+    # Filled in by the meter once the row is written.
+    record: UsageRecord | None = field(default=None)
+    record_id: int | None = None
+
+    def note_usage(self, usage: PolzaUsage | None) -> None:
+        if usage is not None:
+            self.usage = usage
+
+    @property
+    def billed(self) -> bool:
+        return self.sent and (not self.refused or self.usage is not None)
+
+
+def chat_ceiling(info: ModelInfo | None, *, prompt_tokens: int, max_tokens: int) -> Decimal | None:
+    """The most one chat request can cost at list prices; None when the model has no prices."""
+    if info is None:
+        return None
+    pricing = info.pricing
+    if pricing.prompt_per_million is None and pricing.completion_per_million is None:
+        return None
+    cost = Decimal(0)
+    if pricing.prompt_per_million is not None:
+        cost += pricing.prompt_per_million * prompt_tokens / MILLION
+    if pricing.completion_per_million is not None:
+        cost += pricing.completion_per_million * max_tokens / MILLION
+    if pricing.per_request is not None:
+        cost += pricing.per_request
+    if pricing.request_per_thousand is not None:
+        cost += pricing.request_per_thousand / 1000
+    return cost
+
+
+class Meter:
+    def __init__(
+        self,
+        ledger: UsageRepository,
+        estimator: UsageService,
+        guard: SpendingGuard,
+        *,
+        unknown_price_rub: Decimal,
+    ) -> None:
+        self._ledger = ledger
+        self._estimator = estimator
+        self._guard = guard
+        self._unknown_price = unknown_price_rub
+
+    @property
+    def unknown_price_rub(self) -> Decimal:
+        return self._unknown_price
+
+    async def model_info(self, model_id: str) -> ModelInfo | None:
+        """The model's catalogue entry, for a call's worst-case cost."""
+        return await self._estimator.model_info(model_id)
+
+    @asynccontextmanager
+    async def call(self, charge: Charge, *, ceiling: Decimal | None) -> AsyncIterator[Charge]:
+        """Reserve `ceiling` (the call's worst case; None: unknown), run, then record.
+
+        Raises `LimitExceeded` before the call when the reservation would pass a limit.
+        """
+        reserved = ceiling if ceiling is not None else self._unknown_price
+        hold = await self._guard.reserve(charge.user_id, reserved)
+        try:
+            yield charge
+        finally:
+            try:
+                # Shielded: a second cancellation must not lose the row of a paid call.
+                await asyncio.shield(self._settle(charge))
+            except Exception:
+                logger.exception(
+                    "Could not record a %s call of user %s", charge.kind, charge.user_id
+                )
+            finally:
+                hold.release()
+
+    async def _settle(self, charge: Charge) -> None:
+        if not charge.billed:
+            return
+        usage = charge.usage
+        record = UsageRecord(
+            user_id=charge.user_id,
+            chat_id=charge.chat_id,
+            kind=charge.kind,
+            model=charge.model,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            cost_rub=usage.cost_rub if usage else None,
+        )
+        if record.cost_rub is None:
+            record = await self._estimated(record, charge)
+        charge.record = record
+        charge.record_id = await self._ledger.record(record)
+
+    async def _estimated(self, record: UsageRecord, charge: Charge) -> UsageRecord:
+        estimated = await self._estimator.complete(
+            record,
+            prompt_chars=charge.prompt_chars,
+            completion_chars=charge.output_chars,
+            audio_seconds=charge.audio_seconds,
+        )
+        if estimated.cost_rub is not None:
+            return estimated
+        return dataclasses.replace(record, cost_rub=float(self._unknown_price), estimated=True)
