@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.services.access import AccessPolicy
+from bot.telegram.replies import reply_to
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,7 @@ def _gated(update: Update) -> bool:
 
 
 async def _refuse_message(message: Message, i18n: I18nContext, user_id: int) -> None:
-    text = tr(i18n, "access-denied", id=str(user_id))
-    if message.chat.type == ChatType.PRIVATE:
-        await message.answer(text)
-    else:
-        await message.reply(text)
+    await reply_to(message, tr(i18n, "access-denied", id=str(user_id)))
 
 
 async def _refuse_button(query: CallbackQuery, i18n: I18nContext | None, user_id: int) -> None:

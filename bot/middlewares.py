@@ -13,6 +13,7 @@ from aiogram.types import TelegramObject, Update
 from bot.conversation import conversation_key
 from bot.i18n import language_for
 from bot.telegram.addressing import Addressing, detect
+from bot.telegram.responder import Turn
 from storage import ConversationKey, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -113,4 +114,20 @@ class UserMiddleware(BaseMiddleware):
         if user is not None and not user.is_bot:
             language = language_for(user.language_code, self._default_language)
             data["user_record"] = await self._users.ensure(user.id, language)
+        return await handler(event, data)
+
+
+class TurnMiddleware(BaseMiddleware):
+    """Gathers a message's conversation, sender and language into one `turn` for handlers.
+
+    Registered after the user, i18n and access middlewares, whose data it combines.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        message = event.message if isinstance(event, Update) else None
+        conversation = data.get("conversation")
+        user_record = data.get("user_record")
+        i18n = data.get("i18n")
+        if message is not None and conversation and user_record and i18n is not None:
+            data["turn"] = Turn(message, conversation, user_record, i18n)
         return await handler(event, data)

@@ -23,24 +23,25 @@ from handlers import (
 )
 
 
-def get_routers() -> list[Router]:
-    # The catch-all fallback comes last.
-    return [
-        errors.router,
-        groups.router,
-        admin.router,
-        usage.router,
-        stop.router,
-        common.router,
-        conversation.router,
-        language.router,
-        prompt.router,
-        image.router,
-        model.router,
-        reasoning.router,
-        voice.router,
-        photo.router,
-        document.router,
-        chat.router,
-        fallback.router,
+def create_routers() -> list[Router]:
+    """Fresh routers (a router belongs to one dispatcher); the catch-all fallback comes last."""
+    modules = [
+        errors,
+        groups,
+        admin,
+        usage,
+        stop,
+        common,
+        conversation,
+        language,
+        prompt,
+        image,
+        model,
+        reasoning,
+        voice,
+        photo,
+        document,
+        chat,
+        fallback,
     ]
+    return [module.create_router() for module in modules]

@@ -23,7 +23,6 @@ from bot.services.errors import PolzaError
 from bot.services.usage import AdminStats, UsageService, rub_amount
 from bot.telegram.usage_texts import yes_no
 
-router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 USER_ID = re.compile(r"\d{1,19}")
@@ -114,12 +113,10 @@ def _target(command: CommandObject) -> int | None:
     return int(argument) if USER_ID.fullmatch(argument) else None
 
 
-@router.message(Command("stats"), IsAdmin())
 async def on_stats(message: Message, usage_service: UsageService, i18n: I18nContext) -> None:
     await message.answer(stats_text(i18n, await usage_service.admin_stats()))
 
 
-@router.message(Command("balance"), IsAdmin())
 async def on_balance(message: Message, balance_service: BalanceService, i18n: I18nContext) -> None:
     try:
         found = await balance_service.fetch()
@@ -137,7 +134,6 @@ async def on_balance(message: Message, balance_service: BalanceService, i18n: I1
         )
 
 
-@router.message(Command("allow"), IsAdmin())
 async def on_allow(
     message: Message, command: CommandObject, access: AccessPolicy, i18n: I18nContext
 ) -> None:
@@ -150,7 +146,6 @@ async def on_allow(
     await message.answer(tr(i18n, _ALLOW_KEYS[outcome], id=str(user_id)))
 
 
-@router.message(Command("deny"), IsAdmin())
 async def on_deny(
     message: Message, command: CommandObject, access: AccessPolicy, i18n: I18nContext
 ) -> None:
@@ -161,3 +156,12 @@ async def on_deny(
     outcome = await access.deny(user_id, by=message.from_user.id if message.from_user else None)
     logger.info("Access for user %s: %s", user_id, outcome.value)
     await message.answer(tr(i18n, _DENY_KEYS[outcome], id=str(user_id)))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_stats, Command("stats"), IsAdmin())
+    router.message.register(on_balance, Command("balance"), IsAdmin())
+    router.message.register(on_allow, Command("allow"), IsAdmin())
+    router.message.register(on_deny, Command("deny"), IsAdmin())
+    return router

@@ -11,8 +11,6 @@ from bot.config import Settings
 from bot.i18n import tr
 from storage import UserRecord
 
-router = Router(name=__name__)
-
 
 def _model(user_record: UserRecord | None, settings: Settings) -> str:
     if user_record is not None and user_record.chat_model:
@@ -20,7 +18,6 @@ def _model(user_record: UserRecord | None, settings: Settings) -> str:
     return settings.default_chat_model
 
 
-@router.message(CommandStart())
 async def on_start(
     message: Message, settings: Settings, i18n: I18nContext, user_record: UserRecord | None = None
 ) -> None:
@@ -28,8 +25,14 @@ async def on_start(
     await message.answer(tr(i18n, "welcome", name=name, model=_model(user_record, settings)))
 
 
-@router.message(Command("help"))
 async def on_help(
     message: Message, settings: Settings, i18n: I18nContext, user_record: UserRecord | None = None
 ) -> None:
     await message.answer(tr(i18n, "help", model=_model(user_record, settings)))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_start, CommandStart())
+    router.message.register(on_help, Command("help"))
+    return router

@@ -11,12 +11,15 @@ from bot.i18n import tr
 from bot.services.chat import ChatService
 from storage import ConversationKey
 
-router = Router(name=__name__)
 
-
-@router.message(Command("new", "reset", "clear"))
 async def on_new(
     message: Message, chat_service: ChatService, conversation: ConversationKey, i18n: I18nContext
 ) -> None:
     removed = await chat_service.clear(conversation)
     await message.answer(tr(i18n, "conversation-cleared", count=removed))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_new, Command("new", "reset", "clear"))
+    return router

@@ -10,5 +10,8 @@ from aiogram import F, Router
 
 from handlers.photo import on_media
 
-router = Router(name=__name__)
-router.message.register(on_media, F.document)
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_media, F.document)
+    return router

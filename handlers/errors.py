@@ -11,11 +11,9 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 
-router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 
-@router.error()
 async def on_error(event: ErrorEvent, bot: Bot, i18n: I18nContext | None = None) -> bool:
     update = event.update
     message = update.message
@@ -30,3 +28,9 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: I18nContext | None = None)
         with contextlib.suppress(Exception):
             await bot.send_message(message.chat.id, tr(i18n, "generic-apology"))
     return True
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.error.register(on_error)
+    return router

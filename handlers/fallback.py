@@ -9,9 +9,6 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
-
 # Things a person sends on purpose; anything else left over is a service message (a pin, a
 # video chat, a payment notice…), which is deliberately ignored.
 USER_CONTENT = frozenset(
@@ -39,17 +36,23 @@ USER_CONTENT = frozenset(
 )
 
 
-@router.message(F.text.startswith("/"))
 async def on_unknown_command(message: Message, i18n: I18nContext) -> None:
     await message.answer(tr(i18n, "unknown-command"))
 
 
-@router.message(F.content_type.in_(USER_CONTENT))
 async def on_unsupported(message: Message, i18n: I18nContext) -> None:
     await message.answer(tr(i18n, "unsupported-message"))
 
 
-@router.callback_query()
 async def on_unknown_button(query: CallbackQuery, i18n: I18nContext) -> None:
     """A button no handler recognises (an old keyboard, or forged data): say so, do nothing."""
     await query.answer(tr(i18n, "button-expired"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_unsupported, F.content_type.in_(USER_CONTENT))
+    router.callback_query.register(on_unknown_button)
+    return router

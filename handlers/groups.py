@@ -13,7 +13,6 @@ from aiogram_i18n import I18nContext
 from bot.config import Settings
 from bot.i18n import tr
 
-router = Router(name=__name__)
 logger = logging.getLogger(__name__)
 
 
@@ -34,7 +33,6 @@ def _not_allowed(chat_id: int, settings: Settings) -> bool:
     return bool(settings.allowed_chat_ids) and chat_id not in settings.allowed_chat_ids
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
 async def on_added(
     event: ChatMemberUpdated,
     bot: Bot,
@@ -52,12 +50,10 @@ async def on_added(
     await bot.send_message(event.chat.id, tr(i18n, "group-hello"))
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
 async def on_removed(event: ChatMemberUpdated) -> None:
     logger.info("Removed from chat %s; it gets no more answers", event.chat.id)
 
 
-@router.my_chat_member()
 async def on_rights_changed(event: ChatMemberUpdated) -> None:
     logger.info("My status in chat %s is now %s", event.chat.id, event.new_chat_member.status)
 
@@ -70,10 +66,18 @@ class UnlistedGroup(Filter):
         return group and _not_allowed(message.chat.id, settings)
 
 
-@router.message(UnlistedGroup())
 async def on_unlisted_group(
     message: Message, settings: Settings, group_notices: GroupNotices, i18n: I18nContext
 ) -> None:
     """Addressed messages in groups the owner did not allow: one polite line, then silence."""
     if group_notices.first_time(message.chat.id):
         await message.reply(tr(i18n, "group-not-allowed"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.my_chat_member.register(on_added, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
+    router.my_chat_member.register(on_removed, ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
+    router.my_chat_member.register(on_rights_changed)
+    router.message.register(on_unlisted_group, UnlistedGroup())
+    return router

@@ -7,7 +7,6 @@ behind the first and paying twice. `/image` alone asks for the prompt (an FSM st
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -21,27 +20,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
-from bot.config import Settings
 from bot.i18n import tr
-from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
-from bot.services.images import (
-    DEFAULT_ASPECT_RATIOS,
-    DEFAULT_PROMPT_LIMIT,
-    ImageService,
-    parse_image_request,
-)
-from bot.services.limits import SpendingGuard
+from bot.services.images import DEFAULT_ASPECT_RATIOS, DEFAULT_PROMPT_LIMIT, parse_image_request
 from bot.services.model_choice import image_model_for
+from bot.services.model_lookup import catalogue_snapshot
 from bot.services.running import RunningAnswers
-from bot.services.usage import UsageService
-from bot.services.user_jobs import UserJobs
 from bot.telegram.addressing import Addressing
-from bot.telegram.image_job import ImageJob, answer
+from bot.telegram.image_job import ImageJob, ImageStudio
 from bot.telegram.photos import utf16_len
+from bot.telegram.replies import reply_to as answer
 from bot.telegram.usage_texts import limit_text
-from storage import ConversationKey, UserRecord, UserRepository
-
-router = Router(name=__name__)
+from storage import ConversationKey, UserRecord
 
 # How long a request may wait for a first catalogue fetch before using the default limits.
 CATALOGUE_WAIT_SECONDS = 3.0
@@ -56,58 +45,23 @@ class CancelPrompt(CallbackData, prefix="imgcancel"):
 
 
 @dataclass(frozen=True)
-class Services:
-    """What a request needs besides the message; the handlers gather it."""
-
-    bot: Bot
-    settings: Settings
-    catalogue: ModelCatalogue
-    image_service: ImageService
-    users: UserRepository
-    usage: UsageService
-    spending_guard: SpendingGuard
-    image_jobs: UserJobs
-    i18n: I18nContext
-
-
-@dataclass(frozen=True)
 class ModelLimits:
     ratios: tuple[str, ...]
     prompt_limit: int
 
 
-@router.message(Command("image"))
 async def on_image(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    catalogue: ModelCatalogue,
-    image_service: ImageService,
-    users: UserRepository,
-    usage_service: UsageService,
-    spending_guard: SpendingGuard,
-    image_jobs: UserJobs,
+    studio: ImageStudio,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
 ) -> None:
-    await _forget_prompt(state, bot, message.chat.id)
-    services = Services(
-        bot,
-        settings,
-        catalogue,
-        image_service,
-        users,
-        usage_service,
-        spending_guard,
-        image_jobs,
-        i18n,
-    )
-    await _request(message, command.args or "", None, state, services, user_record)
+    await _forget_prompt(state, studio.bot, message.chat.id)
+    await _request(message, command.args or "", None, state, studio, i18n, user_record)
 
 
-@router.message(Command("cancel"))
 async def on_cancel(
     message: Message,
     state: FSMContext,
@@ -124,7 +78,6 @@ async def on_cancel(
         await answer(message, tr(i18n, "image-nothing-to-cancel"))
 
 
-@router.callback_query(CancelPrompt.filter())
 async def on_cancel_button(
     query: CallbackQuery, callback_data: CancelPrompt, state: FSMContext, i18n: I18nContext
 ) -> None:
@@ -138,38 +91,19 @@ async def on_cancel_button(
         await query.message.edit_text(tr(i18n, "image-cancelled"))
 
 
-@router.message(ImagePrompt.waiting, F.text, ~F.text.startswith("/"))
 async def on_prompt(
     message: Message,
     state: FSMContext,
-    bot: Bot,
-    settings: Settings,
-    catalogue: ModelCatalogue,
-    image_service: ImageService,
-    users: UserRepository,
-    usage_service: UsageService,
-    spending_guard: SpendingGuard,
-    image_jobs: UserJobs,
+    studio: ImageStudio,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
     addressing: Addressing | None = None,
 ) -> None:
     ratio = (await state.get_data()).get("ratio")
-    await _forget_prompt(state, bot, message.chat.id)
+    await _forget_prompt(state, studio.bot, message.chat.id)
     # In groups the text comes without the bot's @mention.
     text = addressing.text if addressing is not None else message.text or ""
-    services = Services(
-        bot,
-        settings,
-        catalogue,
-        image_service,
-        users,
-        usage_service,
-        spending_guard,
-        image_jobs,
-        i18n,
-    )
-    await _request(message, text, ratio, state, services, user_record)
+    await _request(message, text, ratio, state, studio, i18n, user_record)
 
 
 async def _request(
@@ -177,19 +111,19 @@ async def _request(
     text: str,
     ratio: str | None,
     state: FSMContext,
-    services: Services,
+    studio: ImageStudio,
+    i18n: I18nContext,
     user_record: UserRecord | None,
 ) -> None:
     """Check a request and start drawing it, or ask for the missing prompt."""
     user = message.from_user
     if user is None:
         return
-    i18n = services.i18n
-    if services.image_jobs.busy(user.id):
+    if studio.image_jobs.busy(user.id):
         await answer(message, tr(i18n, "image-busy"))
         return
-    model = await _model(message, user_record, services)
-    limits = await _limits(services.catalogue, model)
+    model = await _model(message, user_record, studio, i18n)
+    limits = await _limits(studio, model)
     if ratio is None:
         try:
             ratio, text = parse_image_request(text, limits.ratios)
@@ -207,45 +141,32 @@ async def _request(
         )
         await answer(message, refusal)
         return
-    verdict = await services.spending_guard.check(user.id)
+    verdict = await studio.spending_guard.check(user.id)
     if verdict is not None:
         await answer(message, limit_text(i18n, verdict))
         return
-    job = ImageJob(
-        message=message,
-        prompt=prompt,
-        ratio=ratio,
-        model=model,
-        bot=services.bot,
-        i18n=i18n,
-        image_service=services.image_service,
-        usage=services.usage,
-    )
-    if not services.image_jobs.start(user.id, job.run, name=f"image-{user.id}"):
+    job = ImageJob(message=message, prompt=prompt, ratio=ratio, model=model, i18n=i18n)
+    if not studio.image_jobs.start(user.id, lambda: studio.run(job), name=f"image-{user.id}"):
         await answer(message, tr(i18n, "image-busy"))
 
 
-async def _model(message: Message, user_record: UserRecord | None, services: Services) -> str:
+async def _model(
+    message: Message, user_record: UserRecord | None, studio: ImageStudio, i18n: I18nContext
+) -> str:
     """The user's image model; they are told once if their choice has left the catalogue."""
     if user_record is None:
-        return services.settings.default_image_model
-    resolved = await image_model_for(
-        user_record, services.catalogue, services.settings, services.users
-    )
+        return studio.settings.default_image_model
+    resolved = await image_model_for(user_record, studio.catalogue, studio.settings, studio.users)
     if resolved.replaced is not None:
-        i18n = services.i18n
         await answer(
             message, tr(i18n, "image-model-gone", old=resolved.replaced, model=resolved.id)
         )
     return resolved.id
 
 
-async def _limits(catalogue: ModelCatalogue, model: str) -> ModelLimits:
+async def _limits(studio: ImageStudio, model: str) -> ModelLimits:
     """The model's ratios and prompt limit from the catalogue; defaults when it is unknown."""
-    snapshot = catalogue.cached()
-    if snapshot is None:
-        with contextlib.suppress(TimeoutError, CatalogueUnavailable):
-            snapshot = await asyncio.wait_for(catalogue.get(), CATALOGUE_WAIT_SECONDS)
+    snapshot = await catalogue_snapshot(studio.catalogue, CATALOGUE_WAIT_SECONDS)
     info = snapshot.get(model) if snapshot is not None else None
     if info is None:
         return ModelLimits(DEFAULT_ASPECT_RATIOS, DEFAULT_PROMPT_LIMIT)
@@ -270,7 +191,7 @@ async def _ask_for_prompt(
     if ratio is None and limits.ratios:
         text += "\n" + tr(i18n, "image-ratio-hint", ratios=" ".join(limits.ratios))
     user_id = message.from_user.id if message.from_user else 0
-    asked = await answer(message, text, reply_markup=_cancel_keyboard(i18n, user_id))
+    asked = await answer(message, text, _cancel_keyboard(i18n, user_id))
     await state.set_state(ImagePrompt.waiting)
     await state.set_data({"ratio": ratio, "asked_id": asked.message_id})
 
@@ -294,3 +215,12 @@ async def _forget_prompt(state: FSMContext, bot: Bot, chat_id: int) -> bool:
         with contextlib.suppress(TelegramBadRequest):
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=asked_id)
     return True
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_image, Command("image"))
+    router.message.register(on_cancel, Command("cancel"))
+    router.callback_query.register(on_cancel_button, CancelPrompt.filter())
+    router.message.register(on_prompt, ImagePrompt.waiting, F.text, ~F.text.startswith("/"))
+    return router

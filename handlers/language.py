@@ -11,8 +11,6 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, tr
 
-router = Router(name=__name__)
-
 
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
@@ -26,12 +24,10 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("language", "lang"))
 async def on_language(message: Message, i18n: I18nContext) -> None:
     await message.answer(tr(i18n, "language-choose"), reply_markup=language_keyboard(i18n.locale))
 
 
-@router.callback_query(LanguageChoice.filter())
 async def on_language_chosen(
     query: CallbackQuery, callback_data: LanguageChoice, i18n: I18nContext
 ) -> None:
@@ -45,6 +41,13 @@ async def on_language_chosen(
 
 
 # Any other button press on a language keyboard that no longer parses.
-@router.callback_query(F.data.startswith("lang:"))
 async def on_stale_language_button(query: CallbackQuery, i18n: I18nContext) -> None:
     await query.answer(tr(i18n, "language-unknown"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_language, Command("language", "lang"))
+    router.callback_query.register(on_language_chosen, LanguageChoice.filter())
+    router.callback_query.register(on_stale_language_button, F.data.startswith("lang:"))
+    return router

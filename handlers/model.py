@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
@@ -32,12 +32,10 @@ from bot.telegram.model_picker import (
     resolve,
     search_view,
 )
+from bot.telegram.replies import reply_to
 from storage import UserRecord, UserRepository
 
-router = Router(name=__name__)
 
-
-@router.message(Command("model"))
 async def on_model(
     message: Message,
     command: CommandObject,
@@ -51,7 +49,7 @@ async def on_model(
     try:
         snapshot = await catalogue.get()
     except CatalogueUnavailable:
-        await _send(message, tr(i18n, "model-catalogue-unavailable"))
+        await reply_to(message, tr(i18n, "model-catalogue-unavailable"))
         return
     state = _state(user_record, settings, snapshot)
     query = (command.args or "").strip()
@@ -59,10 +57,9 @@ async def on_model(
         view = search_view(i18n, snapshot, state, query)
     else:
         view = providers_view(i18n, snapshot, state, ModelKind.CHAT)
-    await _send(message, view.text, view.markup)
+    await reply_to(message, view.text, view.markup)
 
 
-@router.callback_query(ModelNav.filter())
 async def on_model_button(
     query: CallbackQuery,
     callback_data: ModelNav,
@@ -106,7 +103,6 @@ async def on_model_button(
 
 
 # A button of ours whose data no longer parses (an older layout, or forged).
-@router.callback_query(F.data.startswith("model:"))
 async def on_unknown_model_button(query: CallbackQuery, i18n: I18nContext) -> None:
     await query.answer(tr(i18n, "model-expired"))
 
@@ -141,13 +137,6 @@ def _opened_by(query: CallbackQuery, message: Message) -> bool:
     return opener is None or opener.id == query.from_user.id
 
 
-async def _send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    if message.chat.type == ChatType.PRIVATE:
-        await message.answer(text, reply_markup=markup)
-    else:
-        await message.reply(text, reply_markup=markup)
-
-
 async def _edit(message: Message, view: PickerView) -> None:
     try:
         await message.edit_text(view.text, reply_markup=view.markup)
@@ -155,3 +144,11 @@ async def _edit(message: Message, view: PickerView) -> None:
         # Pressing the button of the page already shown: nothing to change.
         if "message is not modified" not in error.message:
             raise
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_model, Command("model"))
+    router.callback_query.register(on_model_button, ModelNav.filter())
+    router.callback_query.register(on_unknown_model_button, F.data.startswith("model:"))
+    return router

@@ -13,13 +13,10 @@ from bot.config import Settings
 from bot.i18n import tr
 from storage import UserRecord, UserRepository
 
-router = Router(name=__name__)
-
 PROMPT_MAX_CHARS = 2000
 RESET_WORDS = frozenset({"reset", "default", "сброс", "сбросить"})
 
 
-@router.message(Command("prompt"))
 async def on_prompt(
     message: Message,
     command: CommandObject,
@@ -47,3 +44,9 @@ async def on_prompt(
         return
     await users.set_personal_prompt(user_record.id, text)
     await message.answer(tr(i18n, "prompt-set"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_prompt, Command("prompt"))
+    return router

@@ -20,8 +20,6 @@ from bot.services.model_choice import ModelResolver
 from bot.services.model_lookup import catalogue_snapshot
 from storage import UserRecord, UserRepository
 
-router = Router(name=__name__)
-
 NONE = "none"
 CHOICES = (NONE, *REASONING_EFFORTS)
 
@@ -40,7 +38,6 @@ def reasoning_keyboard(i18n: I18nContext, current: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("reasoning"))
 async def on_reasoning(
     message: Message,
     catalogue: ModelCatalogue,
@@ -65,7 +62,6 @@ async def on_reasoning(
     )
 
 
-@router.callback_query(ReasoningChoice.filter())
 async def on_reasoning_chosen(
     query: CallbackQuery,
     callback_data: ReasoningChoice,
@@ -85,6 +81,13 @@ async def on_reasoning_chosen(
 
 
 # A button from an older keyboard that no longer parses.
-@router.callback_query(F.data.startswith("rsn:"))
 async def on_stale_reasoning_button(query: CallbackQuery, i18n: I18nContext) -> None:
     await query.answer(tr(i18n, "reasoning-expired"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_reasoning, Command("reasoning"))
+    router.callback_query.register(on_reasoning_chosen, ReasoningChoice.filter())
+    router.callback_query.register(on_stale_reasoning_button, F.data.startswith("rsn:"))
+    return router

@@ -13,10 +13,7 @@ from bot.services.running import RunningAnswers
 from bot.telegram.stop_button import StopAnswer
 from storage import ConversationKey
 
-router = Router(name=__name__)
 
-
-@router.stopped_message_generation()
 async def on_draft_stopped(
     event: MessageGenerationStopped, running_answers: RunningAnswers
 ) -> None:
@@ -25,7 +22,6 @@ async def on_draft_stopped(
         running_answers.stop(ConversationKey(chat_id=event.chat.id, user_id=event.chat.id))
 
 
-@router.callback_query(StopAnswer.filter())
 async def on_stop_button(
     query: CallbackQuery,
     callback_data: StopAnswer,
@@ -40,7 +36,6 @@ async def on_stop_button(
     await query.answer(tr(i18n, "stop-done" if stopped else "stop-nothing"))
 
 
-@router.message(Command("stop"))
 async def on_stop_command(
     message: Message,
     conversation: ConversationKey,
@@ -49,3 +44,11 @@ async def on_stop_command(
 ) -> None:
     if not running_answers.stop(conversation):
         await message.answer(tr(i18n, "stop-nothing"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.stopped_message_generation.register(on_draft_stopped)
+    router.callback_query.register(on_stop_button, StopAnswer.filter())
+    router.message.register(on_stop_command, Command("stop"))
+    return router

@@ -18,10 +18,8 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.services.usage import PeriodUsage, UsageReport, UsageService, rub_amount
-from bot.telegram.answering import reply_text
+from bot.telegram.replies import reply_to as reply_text
 from bot.telegram.usage_texts import yes_no
-
-router = Router(name=__name__)
 
 
 class CostLineSwitch(CallbackData, prefix="costline"):
@@ -81,7 +79,6 @@ def cost_line_keyboard(i18n: I18nContext, shown: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("usage"))
 async def on_usage(message: Message, usage_service: UsageService, i18n: I18nContext) -> None:
     if message.from_user is None:
         return
@@ -96,7 +93,6 @@ async def on_usage(message: Message, usage_service: UsageService, i18n: I18nCont
     await message.answer(text, reply_markup=cost_line_keyboard(i18n, shown))
 
 
-@router.callback_query(CostLineSwitch.filter())
 async def on_cost_line_switch(
     query: CallbackQuery,
     callback_data: CostLineSwitch,
@@ -114,6 +110,13 @@ async def on_cost_line_switch(
 
 
 # A switch button from an older release whose data no longer parses: just stop the spinner.
-@router.callback_query(F.data.startswith("costline:"))
 async def on_stale_switch(query: CallbackQuery) -> None:
     await query.answer()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_usage, Command("usage"))
+    router.callback_query.register(on_cost_line_switch, CostLineSwitch.filter())
+    router.callback_query.register(on_stale_switch, F.data.startswith("costline:"))
+    return router

@@ -130,9 +130,3 @@ def render_parts(markdown: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Render
         for text, entities in split_entities(piece.text, raw_entities, limit):
             rendered.append(Rendered(text, [MessageEntity(**e.to_dict()) for e in entities]))
     return rendered
-
-
-def plain_parts(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """The same text without formatting, split to the limit (used when Telegram rejects
-    the formatted version)."""
-    return [text for text, _ in split_entities(text, [], limit)]

@@ -1,4 +1,5 @@
-"""One /image request, run in the background: generate, record the cost, deliver, explain."""
+"""One /image request, run in the background: generate (metered by the gateway), deliver,
+explain what went wrong."""
 
 from __future__ import annotations
 
@@ -9,31 +10,27 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram_i18n import I18nContext
 
+from bot.config import Settings
 from bot.i18n import polza_error_text, tr
+from bot.services.catalogue import ModelCatalogue
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.images import GeneratedImage, ImageError, ImageErrorKind, ImageService
-from bot.services.usage import UsageService
-from bot.telegram.answering import topic_of
-from bot.telegram.photos import photo_caption, reply_parameters, send_image
-from storage import UsageRecord
+from bot.services.limits import LimitExceeded, SpendingGuard
+from bot.services.user_jobs import UserJobs
+from bot.telegram.photos import photo_caption, send_image
+from bot.telegram.replies import reply_to as answer
+from bot.telegram.replies import topic_of
+from bot.telegram.usage_texts import limit_text
+from storage import UserRepository
 
 logger = logging.getLogger(__name__)
 
 # Telling the user why a picture was dropped at shutdown must not hold the shutdown up.
 INTERRUPTED_NOTICE_SECONDS = 5.0
-
-
-async def answer(
-    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> Message:
-    """The bot's own text in the request's chat and topic; in groups, quoting the request."""
-    return await message.answer(
-        text, reply_markup=reply_markup, reply_parameters=reply_parameters(message)
-    )
 
 
 @dataclass(frozen=True)
@@ -42,79 +39,74 @@ class ImageJob:
     prompt: str
     ratio: str | None
     model: str
-    bot: Bot
     i18n: I18nContext
-    image_service: ImageService
-    usage: UsageService
 
     @property
     def user_id(self) -> int:
         user = self.message.from_user
         return user.id if user is not None else self.message.chat.id
 
-    async def run(self) -> None:
+
+@dataclass(frozen=True)
+class ImageStudio:
+    """What /image needs besides the message; built once and injected as `studio`."""
+
+    bot: Bot
+    settings: Settings
+    catalogue: ModelCatalogue
+    image_service: ImageService
+    users: UserRepository
+    spending_guard: SpendingGuard
+    image_jobs: UserJobs
+
+    async def run(self, job: ImageJob) -> None:
         # Rendered now: at shutdown the i18n core is closed before jobs are stopped.
-        i18n = self.i18n
+        i18n = job.i18n
         interrupted = tr(i18n, "image-interrupted")
         try:
-            image = await self._generate()
+            image = await self._generate(job)
             if image is not None:
-                await self._record_usage(image)
                 await send_image(
-                    self.message, image.data, image.mime_type, photo_caption(self.prompt)
+                    job.message, image.data, image.mime_type, photo_caption(job.prompt)
                 )
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(
-                    answer(self.message, interrupted), INTERRUPTED_NOTICE_SECONDS
+                    answer(job.message, interrupted), INTERRUPTED_NOTICE_SECONDS
                 )
             raise
         except TelegramForbiddenError:
             # Blocked by the user or removed from the group meanwhile: nobody to tell.
-            logger.info(
-                "Chat %s no longer accepts messages; picture dropped", self.message.chat.id
-            )
+            logger.info("Chat %s no longer accepts messages; picture dropped", job.message.chat.id)
         except Exception:
-            logger.exception("Image job for user %s crashed", self.user_id)
+            logger.exception("Image job for user %s crashed", job.user_id)
             with contextlib.suppress(Exception):
-                await answer(self.message, tr(i18n, "generic-apology"))
+                await answer(job.message, tr(i18n, "generic-apology"))
 
-    async def _generate(self) -> GeneratedImage | None:
+    async def _generate(self, job: ImageJob) -> GeneratedImage | None:
         """The picture, or None once the user has been told why there is none."""
         try:
             async with ChatActionSender.upload_photo(
-                chat_id=self.message.chat.id,
+                chat_id=job.message.chat.id,
                 bot=self.bot,
-                message_thread_id=topic_of(self.message),
+                message_thread_id=topic_of(job.message),
             ):
                 return await self.image_service.generate(
-                    prompt=self.prompt,
-                    model=self.model,
-                    user_id=self.user_id,
-                    aspect_ratio=self.ratio,
+                    prompt=job.prompt,
+                    model=job.model,
+                    user_id=job.user_id,
+                    chat_id=job.message.chat.id,
+                    aspect_ratio=job.ratio,
                 )
+        except LimitExceeded as refusal:
+            await answer(job.message, limit_text(job.i18n, refusal.verdict))
         except ImageError as error:
-            logger.warning("Image for user %s failed: %s", self.user_id, error)
-            await answer(self.message, image_error_text(self.i18n, error))
+            logger.warning("Image for user %s failed: %s", job.user_id, error)
+            await answer(job.message, image_error_text(job.i18n, error))
         except PolzaError as error:
-            logger.warning("Image for user %s failed: %s", self.user_id, error.log_fields())
-            await answer(self.message, image_polza_error_text(self.i18n, error))
+            logger.warning("Image for user %s failed: %s", job.user_id, error.log_fields())
+            await answer(job.message, image_polza_error_text(job.i18n, error))
         return None
-
-    async def _record_usage(self, image: GeneratedImage) -> None:
-        # Without a cost from Polza the ledger estimates one from the price list.
-        record = UsageRecord(
-            user_id=self.user_id,
-            chat_id=self.message.chat.id,
-            kind="image",
-            model=image.model,
-            cost_rub=image.cost_rub,
-        )
-        try:
-            await self.usage.record(record)
-        except Exception:
-            # The picture is paid for already; the user still gets it.
-            logger.exception("Could not record the cost of an image for user %s", self.user_id)
 
 
 def image_error_text(i18n: I18nContext, error: ImageError) -> str:

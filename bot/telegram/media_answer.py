@@ -12,24 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
-from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
 from bot.i18n import tr
-from bot.services.catalogue import Catalogue, ModelCatalogue, model_key
-from bot.services.chat import ChatService
+from bot.services.catalogue import Catalogue, model_key
 from bot.services.documents import DocumentError, DocumentErrorKind, decode_text, file_block
 from bot.services.model_lookup import catalogue_snapshot, vision_suggestion
-from bot.services.running import RunningAnswers
-from bot.services.usage import UsageService
-from bot.telegram.answering import answer_with_model, reply_text
 from bot.telegram.attachments import MB, Attachment, FileKind, MediaMessage, attachments_of
 from bot.telegram.attachments import download as download_file
-from bot.telegram.vision_offer import PendingMediaStore, VisionSwitch, switch_markup
-from storage import ConversationKey, ImageData
+from bot.telegram.responder import Responder, Turn
+from bot.telegram.vision_offer import VisionSwitch, switch_markup
+from storage import ImageData
 
 logger = logging.getLogger(__name__)
 
@@ -63,37 +58,26 @@ class _Problems:
 
 
 async def answer_media(
-    media: MediaMessage,
-    *,
-    model: str,
-    system_prompt: str,
-    reasoning_effort: str | None,
-    bot: Bot,
-    settings: Settings,
-    chat_service: ChatService,
-    catalogue: ModelCatalogue,
-    conversation: ConversationKey,
-    running_answers: RunningAnswers,
-    pending_media: PendingMediaStore,
-    i18n: I18nContext,
-    usage_service: UsageService | None = None,
+    responder: Responder, turn: Turn, media: MediaMessage, model: str | None = None
 ) -> None:
-    lead = media.lead
+    """Answer the photos and files of `media` (a message or an album) in one request."""
+    settings, i18n = responder.settings, turn.i18n
     problems = _Problems()
     usable = _usable(media, settings, problems, i18n)
     if not usable:
-        await reply_text(lead, problems.first or tr(i18n, "media-unsupported"))
+        await turn.say(problems.first or turn.text("media-unsupported"))
         return
-    snapshot = await catalogue_snapshot(catalogue)
+    model = model or (await responder.chat_model(turn)).id
+    snapshot = await catalogue_snapshot(responder.catalogue)
     info = snapshot.get(model) if snapshot is not None else None
     if info is not None and not info.vision and any(a.kind is FileKind.IMAGE for a in usable):
-        await _offer_vision(media, model, snapshot, settings, conversation, pending_media, i18n)
+        await _offer_vision(responder, turn, media, model, snapshot)
         return
 
     images: list[ImageData] = []
     files: list[str] = []
     for attachment in usable:
-        data = await _fetch(bot, attachment, problems, i18n)
+        data = await _fetch(responder.bot, attachment, problems, i18n)
         if data is None:
             continue
         if attachment.kind is FileKind.IMAGE:
@@ -105,28 +89,15 @@ async def answer_media(
             key = "media-empty" if error.kind is DocumentErrorKind.EMPTY else "media-not-text"
             problems.add(attachment.name, tr(i18n, key, name=attachment.name))
     if not images and not files:
-        await reply_text(lead, problems.first or tr(i18n, "media-unsupported"))
+        await turn.say(problems.first or turn.text("media-unsupported"))
         return
     if problems.names:
-        await reply_text(lead, tr(i18n, "media-skipped", names=", ".join(problems.names)))
+        await turn.say(turn.text("media-skipped", names=", ".join(problems.names)))
 
-    outcome = await answer_with_model(
-        lead,
-        bot=bot,
-        user_text=media_turn_text(media.text, images=len(images), files=files),
-        model=model,
-        system_prompt=system_prompt,
-        settings=settings,
-        chat_service=chat_service,
-        conversation=conversation,
-        running_answers=running_answers,
-        i18n=i18n,
-        images=images,
-        reasoning_effort=reasoning_effort,
-        usage_service=usage_service,
-    )
+    user_text = media_turn_text(media.text, images=len(images), files=files)
+    outcome = await responder.answer(turn, user_text, images=images, model=model)
     if outcome is not None and outcome.images_refused:
-        await _offer_vision(media, model, snapshot, settings, conversation, pending_media, i18n)
+        await _offer_vision(responder, turn, media, model, snapshot)
 
 
 def _usable(
@@ -168,32 +139,23 @@ async def _fetch(
 
 
 async def _offer_vision(
+    responder: Responder,
+    turn: Turn,
     media: MediaMessage,
     model: str,
     snapshot: Catalogue | None,
-    settings: Settings,
-    conversation: ConversationKey,
-    pending_media: PendingMediaStore,
-    i18n: I18nContext,
 ) -> None:
-    lead = media.lead
-    suggestion = vision_suggestion(snapshot, settings.vision_model)
+    suggestion = vision_suggestion(snapshot, responder.settings.vision_model)
     if suggestion is None or suggestion == model:
-        await reply_text(lead, tr(i18n, "vision-unsupported", model=model))
+        await turn.say(turn.text("vision-unsupported", model=model))
         return
     info = snapshot.get(suggestion) if snapshot is not None else None
-    token = pending_media.put(media, conversation)
-    data = VisionSwitch(user_id=conversation.user_id, model=model_key(suggestion), token=token)
-    # Button labels are plain text, so no HTML escaping here.
-    label = i18n.get("vision-switch-button", name=info.name if info else suggestion)
-    markup = switch_markup(data, label)
-    await _reply_with_markup(
-        lead, tr(i18n, "vision-offer", model=model, suggested=suggestion), markup
+    token = responder.pending_media.put(media, turn.conversation)
+    data = VisionSwitch(
+        user_id=turn.conversation.user_id, model=model_key(suggestion), token=token
     )
-
-
-async def _reply_with_markup(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    if message.chat.type == ChatType.PRIVATE:
-        await message.answer(text, reply_markup=markup)
-    else:
-        await message.reply(text, reply_markup=markup)
+    # Button labels are plain text, so no HTML escaping here.
+    label = turn.i18n.get("vision-switch-button", name=info.name if info else suggestion)
+    await turn.say(
+        turn.text("vision-offer", model=model, suggested=suggestion), switch_markup(data, label)
+    )

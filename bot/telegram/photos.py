@@ -6,9 +6,10 @@ import html
 import logging
 import struct
 
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge
-from aiogram.types import BufferedInputFile, Message, ReplyParameters
+from aiogram.types import BufferedInputFile, Message
+
+from bot.telegram.replies import reply_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -121,13 +122,6 @@ def _cut(text: str, length: int) -> str:
 
 def file_name(mime_type: str) -> str:
     return f"image.{_EXTENSIONS.get(mime_type, 'png')}"
-
-
-def reply_parameters(message: Message) -> ReplyParameters | None:
-    """In groups answers quote the request; in a private chat that would only add noise."""
-    if message.chat.type == ChatType.PRIVATE:
-        return None
-    return ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
 
 
 async def send_image(message: Message, data: bytes, mime_type: str, caption: str) -> Message:

@@ -96,7 +96,6 @@ class TelegramAnswer:
         # Shown once while a reasoning model thinks, until its first words arrive.
         self._thinking_text = thinking_text
         self._thinking_shown = False
-        self.sent_message_ids: list[int] = []
 
     # -- typing indicator -------------------------------------------------------------------
 
@@ -159,8 +158,6 @@ class TelegramAnswer:
         self._live_text = None
         with contextlib.suppress(TelegramAPIError):
             await self._bot.delete_message(self._chat_id, message_id)
-        if message_id in self.sent_message_ids:
-            self.sent_message_ids.remove(message_id)
 
     async def finish(self, text: str) -> None:
         """Deliver everything not yet delivered as final messages."""
@@ -250,18 +247,13 @@ class TelegramAnswer:
         self._live_text = None
 
     async def _send_final(self, part: Rendered) -> None:
-        message = await self._request(
-            lambda plain: self._send_method(part, plain, final=True), final=True
-        )
-        if isinstance(message, Message):
-            self.sent_message_ids.append(message.message_id)
+        await self._request(lambda plain: self._send_method(part, plain, final=True), final=True)
         self._reply_to = None
 
     def _remember_live(self, message: Any, part: Rendered) -> None:
         if isinstance(message, Message):
             self._live_message_id = message.message_id
             self._live_text = part.text
-            self.sent_message_ids.append(message.message_id)
             self._reply_to = None
 
     def _send_method(self, part: Rendered, plain: bool, *, final: bool) -> SendMessage:

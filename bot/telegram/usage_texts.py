@@ -24,10 +24,17 @@ def limit_text(i18n: I18nContext, verdict: LimitVerdict) -> str:
         return tr(
             i18n, "limit-rate", limit=int(verdict.limit), seconds=verdict.retry_after_seconds
         )
+    if verdict.kind == "request_cost":
+        return tr(
+            i18n,
+            "limit-request-cost",
+            cost=rub_amount(verdict.requested or verdict.limit),
+            limit=rub_amount(verdict.limit),
+        )
     hours, minutes = divmod(math.ceil(verdict.retry_after_seconds / 60), 60)
     return tr(
         i18n,
-        "limit-daily",
+        "limit-global" if verdict.kind == "global_budget" else "limit-daily",
         budget=rub_amount(verdict.limit),
         resets=verdict.resets_at.strftime("%H:%M"),
         timezone=str(verdict.resets_at.tzinfo),

@@ -15,9 +15,9 @@ from bot.telegram.photos import (
     fits_as_photo,
     image_size,
     photo_caption,
-    reply_parameters,
     utf16_len,
 )
+from bot.telegram.replies import reply_parameters
 
 
 def png(width: int, height: int, padding: int = 0) -> bytes:

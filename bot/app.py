@@ -1,0 +1,231 @@
+"""Building the application: every dependency, opened on an exit stack, and the dispatcher.
+
+`open_dependencies` creates the storage, the Polza gateway and the services in dependency
+order, registering each resource's cleanup on the caller's `AsyncExitStack`, so a failure at
+any step (a database path that cannot be created, a rejected token) closes what was opened.
+`build_dispatcher` wires the middlewares and the routers around them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import LinkPreviewOptions
+from aiogram_i18n.cores import FluentRuntimeCore
+
+from bot.access_middleware import AccessMiddleware
+from bot.aiogram_tuning import run_sync_filters_inline
+from bot.config import Settings
+from bot.i18n import setup_i18n
+from bot.middlewares import (
+    AddressingMiddleware,
+    ConversationLocks,
+    ConversationOrderMiddleware,
+    TurnMiddleware,
+    UserMiddleware,
+)
+from bot.services.access import AccessPolicy
+from bot.services.balance import BalanceService
+from bot.services.catalogue import ModelCatalogue
+from bot.services.chat import ChatService, HistoryLimits
+from bot.services.images import ImageService
+from bot.services.limits import SpendingGuard
+from bot.services.metering import Meter
+from bot.services.model_choice import ModelResolver
+from bot.services.polza import PolzaClient
+from bot.services.running import RunningAnswers
+from bot.services.transcription import TranscriptionService
+from bot.services.usage import UsageService
+from bot.services.user_jobs import UserJobs
+from bot.telegram.albums import AlbumCollector, AlbumMiddleware
+from bot.telegram.image_job import ImageStudio
+from bot.telegram.responder import Responder
+from bot.telegram.vision_offer import PendingMediaStore
+from handlers import create_routers
+from handlers.groups import GroupNotices
+from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
+from storage.inbox import InboxRepository
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        # The bot's own texts are Telegram HTML; answers are sent as entities instead.
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What handlers and middlewares receive by aiogram's dependency injection, by name."""
+
+    settings: Settings
+    users: UserRepository
+    access: AccessPolicy
+    responder: Responder
+    studio: ImageStudio
+    chat_service: ChatService
+    transcription: TranscriptionService
+    usage_service: UsageService
+    spending_guard: SpendingGuard
+    balance_service: BalanceService
+    catalogue: ModelCatalogue
+    models: ModelResolver
+    running_answers: RunningAnswers
+    conversation_locks: ConversationLocks
+    group_notices: GroupNotices
+
+    def as_workflow_data(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """The running application's parts that the composition root itself drives."""
+
+    bot: Bot
+    deps: Dependencies
+    inbox: InboxRepository
+    image_jobs: UserJobs
+
+
+async def open_app(
+    settings: Settings,
+    stack: AsyncExitStack,
+    *,
+    bot_factory: Callable[[Settings], Bot] = create_bot,
+) -> App:
+    """Open every resource, each closed by `stack` (in reverse order) whatever happens."""
+    db = await Database.open(settings.database_path)
+    stack.push_async_callback(db.close)
+    bot = bot_factory(settings)
+    stack.push_async_callback(bot.session.close)
+
+    users = UserRepository(db)
+    usage_repo = UsageRepository(db)
+    timezone = ZoneInfo(settings.timezone)
+    spending_guard = SpendingGuard(
+        usage_repo,
+        settings.daily_budget_rub,
+        settings.rate_limit_per_minute,
+        settings.admin_user_ids,
+        tz=timezone,
+        global_budget_rub=settings.global_daily_budget_rub,
+        max_request_rub=settings.max_request_cost_rub,
+    )
+    polza_sdk = PolzaClient.create_sdk(
+        base_url=settings.polza_base_url,
+        api_key=settings.polza_api_key.get_secret_value(),
+        timeout=settings.polza_timeout_seconds,
+    )
+    stack.push_async_callback(polza_sdk.close)
+    catalogue = ModelCatalogue(polza_sdk, ttl_seconds=settings.catalogue_ttl_seconds)
+    stack.push_async_callback(catalogue.close)
+    usage_service = UsageService(usage_repo, users, catalogue, tz=timezone)
+    meter = Meter(
+        usage_repo,
+        usage_service,
+        spending_guard,
+        unknown_price_rub=Decimal(str(settings.unknown_price_rub)),
+    )
+    polza = PolzaClient(polza_sdk, meter, max_retries=settings.polza_max_retries)
+    chat_service = ChatService(
+        polza,
+        MessageRepository(db),
+        HistoryLimits(
+            settings.history_max_turns, settings.history_max_chars, settings.history_image_turns
+        ),
+        max_answer_tokens=settings.max_answer_tokens or None,
+        catalogue=catalogue,
+    )
+    image_service = ImageService(
+        polza_sdk,
+        meter,
+        poll_interval=settings.image_poll_interval_seconds,
+        timeout=settings.image_timeout_seconds,
+    )
+    stack.push_async_callback(image_service.close)
+    models = ModelResolver(catalogue, settings, users)
+    running_answers = RunningAnswers()
+    image_jobs = UserJobs()
+    responder = Responder(
+        bot=bot,
+        settings=settings,
+        chat_service=chat_service,
+        models=models,
+        spending_guard=spending_guard,
+        usage=usage_service,
+        running_answers=running_answers,
+        catalogue=catalogue,
+        pending_media=PendingMediaStore(),
+    )
+    studio = ImageStudio(
+        bot=bot,
+        settings=settings,
+        catalogue=catalogue,
+        image_service=image_service,
+        users=users,
+        spending_guard=spending_guard,
+        image_jobs=image_jobs,
+    )
+    deps = Dependencies(
+        settings=settings,
+        users=users,
+        access=AccessPolicy(
+            AccessRepository(db), settings.allowed_user_ids, settings.admin_user_ids
+        ),
+        responder=responder,
+        studio=studio,
+        chat_service=chat_service,
+        transcription=TranscriptionService(
+            polza_sdk, settings.transcription_model, meter, timeout=settings.polza_timeout_seconds
+        ),
+        usage_service=usage_service,
+        spending_guard=spending_guard,
+        balance_service=BalanceService(polza_sdk, settings.polza_v2_url),
+        catalogue=catalogue,
+        models=models,
+        running_answers=running_answers,
+        conversation_locks=ConversationLocks(),
+        group_notices=GroupNotices(),
+    )
+    return App(bot=bot, deps=deps, inbox=InboxRepository(db), image_jobs=image_jobs)
+
+
+def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]:
+    """The dispatcher with its middlewares and routers; dependencies as workflow data."""
+    settings = deps.settings
+    dp = Dispatcher(**deps.as_workflow_data())
+    # Outer update middlewares run in this order. Nothing before the conversation ordering
+    # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
+    # Albums first: in groups only an album's first part carries the mention.
+    dp.update.outer_middleware(AlbumMiddleware(AlbumCollector(settings.album_window_seconds)))
+    dp.update.outer_middleware(AddressingMiddleware(settings.group_trigger_keyword))
+    dp.update.outer_middleware(ConversationOrderMiddleware(deps.conversation_locks))
+    dp.update.outer_middleware(UserMiddleware(deps.users, settings.default_language))
+    i18n_core = setup_i18n(dp, deps.users, settings.default_language)
+    # After i18n: the refusal is in the user's language.
+    dp.update.outer_middleware(AccessMiddleware(deps.access))
+    dp.update.outer_middleware(TurnMiddleware())
+    dp.include_routers(*create_routers())
+    run_sync_filters_inline(dp)
+    return dp, i18n_core

@@ -1,0 +1,191 @@
+"""One turn, one place: everything a handler needs to answer a user with the model.
+
+Handlers parse the update and call the `Responder`: it applies the limits, resolves the model
+and the prompt, streams the answer into the chat, adds the notes and the cost line, and tells
+the user what went wrong when something did. The call itself is metered by the Polza gateway.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram_i18n import I18nContext
+
+from bot.config import Settings
+from bot.i18n import polza_error_text, tr
+from bot.services.catalogue import ModelCatalogue
+from bot.services.chat import ChatOutcome, ChatService, Question
+from bot.services.limits import LimitVerdict, SpendingGuard
+from bot.services.model_choice import ModelResolver, ResolvedModel
+from bot.services.running import RunningAnswers
+from bot.services.usage import UsageService
+from bot.telegram.replies import reply_to, topic_of
+from bot.telegram.stop_button import stop_markup
+from bot.telegram.streaming import TelegramAnswer
+from bot.telegram.usage_texts import cost_line, limit_text
+from bot.telegram.vision_offer import PendingMediaStore
+from storage import ConversationKey, ImageData, UserRecord
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One user's message and who sent it: what every answer is addressed to."""
+
+    message: Message
+    conversation: ConversationKey
+    user: UserRecord
+    i18n: I18nContext
+
+    def text(self, key: str, **params: object) -> str:
+        return tr(self.i18n, key, **params)
+
+    async def say(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
+        return await reply_to(self.message, text, markup)
+
+    async def refuse(self, verdict: LimitVerdict) -> None:
+        await self.say(limit_text(self.i18n, verdict))
+
+
+class Responder:
+    """Answers turns with the model; built once, injected into handlers as `responder`."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        settings: Settings,
+        chat_service: ChatService,
+        models: ModelResolver,
+        spending_guard: SpendingGuard,
+        usage: UsageService,
+        running_answers: RunningAnswers,
+        catalogue: ModelCatalogue,
+        pending_media: PendingMediaStore,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.chat_service = chat_service
+        self.models = models
+        self.spending_guard = spending_guard
+        self.usage = usage
+        self.running_answers = running_answers
+        self.catalogue = catalogue
+        self.pending_media = pending_media
+
+    async def within_limits(self, turn: Turn) -> bool:
+        """False (after telling the user) when a limit already refuses any new request."""
+        verdict = await self.spending_guard.check(turn.conversation.user_id)
+        if verdict is None:
+            return True
+        await turn.refuse(verdict)
+        return False
+
+    async def chat_model(self, turn: Turn) -> ResolvedModel:
+        """The user's chat model; tells them once when their chosen one left the catalogue."""
+        resolved = await self.models.chat(turn.user)
+        if resolved.replaced is not None:
+            await turn.say(
+                turn.text("model-missing", missing=resolved.replaced, fallback=resolved.id)
+            )
+        return resolved
+
+    async def answer(
+        self,
+        turn: Turn,
+        user_text: str,
+        *,
+        images: Sequence[ImageData] = (),
+        model: str | None = None,
+    ) -> ChatOutcome | None:
+        """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
+
+        The user can stop it: the draft's own stop button, the Stop button on an edited
+        message, or /stop. What had arrived by then stays as the answer, marked as stopped.
+        When the model cannot take the images, nothing is said here: the caller offers a
+        switch.
+        """
+        question = Question(
+            user_text=user_text,
+            model=model or (await self.chat_model(turn)).id,
+            system_prompt=turn.user.personal_prompt or self.settings.system_prompt,
+            images=images,
+            reasoning_effort=turn.user.reasoning_effort,
+        )
+        conversation = turn.conversation
+        answer = self._telegram_answer(turn)
+        stop = self.running_answers.start(conversation)
+        answer.start_typing()
+        try:
+            outcome = await self.chat_service.reply(conversation, question, sink=answer, stop=stop)
+            self.running_answers.finish(conversation, stop)
+            if outcome.text.strip():
+                await answer.finish(await self._final_text(turn, outcome))
+                if outcome.trim_notice:
+                    await turn.say(turn.text("context-trimmed", model=question.model))
+            else:
+                await answer.discard()
+                await self._explain_failure(turn, outcome, question.model)
+        except TelegramForbiddenError:
+            # Blocked by the user or removed from the group mid-answer: nobody to tell.
+            logger.info("Chat %s no longer accepts messages; answer dropped", turn.message.chat.id)
+            return None
+        finally:
+            self.running_answers.finish(conversation, stop)
+            await answer.stop_typing()
+        return outcome
+
+    def _telegram_answer(self, turn: Turn) -> TelegramAnswer:
+        message, settings = turn.message, self.settings
+        private = message.chat.type == ChatType.PRIVATE
+        return TelegramAnswer(
+            self.bot,
+            chat_id=message.chat.id,
+            use_draft=private,
+            draft_interval=settings.draft_interval_seconds,
+            edit_interval=(
+                settings.edit_interval_seconds if private else settings.group_edit_interval_seconds
+            ),
+            thread_id=topic_of(message),
+            reply_to=None if private else message.message_id,
+            stop_markup=stop_markup(turn.conversation, turn.text("stop-button")),
+            thinking_text=turn.text("answer-thinking"),
+        )
+
+    async def _final_text(self, turn: Turn, outcome: ChatOutcome) -> str:
+        notes: list[str] = []
+        if outcome.stopped:
+            notes.append(turn.i18n.get("answer-stopped-note"))
+        elif outcome.interrupted:
+            notes.append(turn.i18n.get("answer-cut-note"))
+        if outcome.store_failed:
+            notes.append(turn.i18n.get("answer-not-saved-note"))
+        if (
+            outcome.record is not None
+            and await self.usage.wants_cost_line(turn.conversation.user_id)
+            and (line := cost_line(turn.i18n, outcome.record))
+        ):
+            notes.append(line)
+        return "\n\n".join([outcome.text, *notes])
+
+    async def _explain_failure(self, turn: Turn, outcome: ChatOutcome, model: str) -> None:
+        if outcome.limit is not None:
+            await turn.refuse(outcome.limit)
+        elif outcome.overflow is not None:
+            await turn.say(
+                turn.text(
+                    "context-too-long",
+                    model=model,
+                    tokens=outcome.overflow.tokens,
+                    limit=outcome.overflow.limit,
+                )
+            )
+        elif outcome.error is not None and not outcome.images_refused:
+            await turn.say(polza_error_text(turn.i18n, outcome.error))
