@@ -18,7 +18,9 @@ from pydantic import ValidationError
 
 from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import pin_response_types, run_sync_filters_inline
+from bot.cli import parse_args
 from bot.config import Settings
+from bot.doctor import run_doctor
 from bot.i18n import SUPPORTED_LANGUAGES, setup_i18n
 from bot.logging_setup import setup_logging
 from bot.middlewares import (
@@ -41,6 +43,7 @@ from bot.services.running import RunningAnswers
 from bot.services.transcription import TranscriptionService
 from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
+from bot.settings_problems import settings_problems
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.command_menus import register_command_menus
 from bot.telegram.vision_offer import PendingMediaStore
@@ -63,13 +66,8 @@ def load_settings() -> Settings:
     try:
         return Settings()  # filled from the environment
     except ValidationError as error:
-        for problem in error.errors():
-            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
-            if problem["type"] == "missing":
-                reason = "is required (set it in the environment or .env)"
-            else:
-                reason = f"is invalid: {problem['msg']}"
-            sys.stderr.write(f"Configuration error: {name} {reason}\n")
+        for problem in settings_problems(error):
+            sys.stderr.write(f"Configuration error: {problem}\n")
         raise SystemExit(2) from None
 
 
@@ -222,6 +220,9 @@ async def _warm_up(catalogue: ModelCatalogue) -> None:
 
 
 def main() -> None:
+    args = parse_args(sys.argv[1:])
+    if args.command == "doctor":
+        raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run(settings))
