@@ -153,7 +153,11 @@ def _all_ids(catalogue: Catalogue, kind: ModelKind | None = None) -> list[str]:
 
 def _nearest_text(wanted: str, candidates: list[str]) -> str:
     nearest = nearest_ids(wanted, candidates)
-    return f"nearest: {', '.join(nearest)}" if nearest else "see the models at polza.ai/models"
+    return (
+        f"nearest: {', '.join(nearest)}"
+        if nearest
+        else "pick one with /model in the bot (it lists Polza's catalogue)"
+    )
 
 
 def _model_check(catalogue: Catalogue, spec: ModelSetting, model_id: str) -> Check:
@@ -172,7 +176,7 @@ def _model_check(catalogue: Catalogue, spec: ModelSetting, model_id: str) -> Che
         return fail(
             GROUP,
             setting,
-            f"{model_id} is a {info.kind.value} model, not a {spec.kind.value} model",
+            f"{model_id} is not a {spec.kind.value} model (Polza lists it as {info.kind.value})",
             f"set {setting} to a {spec.kind.value} model; "
             + _nearest_text(model_id, _all_ids(catalogue, spec.kind)),
         )

@@ -40,10 +40,10 @@ GROUPS: tuple[Group, ...] = (
 )
 
 
-def load(environment: Callable[[], Settings] = Settings) -> tuple[Settings | None, list[Check]]:
+def load() -> tuple[Settings | None, list[Check]]:
     """The settings and the Settings line(s): every problem at once, as start-up words them."""
     try:
-        settings = environment()
+        settings = Settings()  # filled from the environment
     except ValidationError as error:
         return None, [
             fail("Settings", "Settings", problem, "see .env.example for what each setting takes")

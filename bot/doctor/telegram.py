@@ -116,11 +116,6 @@ async def _webhook(bot: Bot, ctx: DoctorContext) -> Check:
     info = await bot.get_webhook_info(request_timeout=TIMEOUT)
     # Webhook mode arrives with WEBHOOK_URL; until then the bot always polls.
     wanted = optional_setting(ctx.settings, "webhook_url") or ""
-    last_error = (
-        f"; Telegram's last delivery error: {info.last_error_message}"
-        if (info.last_error_message)
-        else ""
-    )
     if not wanted:
         if not info.url:
             return ok(GROUP, "Webhook", "none: the bot receives updates by long polling")
@@ -133,7 +128,10 @@ async def _webhook(bot: Bot, ctx: DoctorContext) -> Check:
             " (with your token), and stop whatever program set it",
         )
     if info.url == wanted:
-        return ok(GROUP, "Webhook", f"set to {_where(info.url)} as WEBHOOK_URL says{last_error}")
+        found = f"set to {_where(info.url)} as WEBHOOK_URL says"
+        if info.last_error_message:
+            found += f"; Telegram's last delivery error: {info.last_error_message}"
+        return ok(GROUP, "Webhook", found)
     return fail(
         GROUP,
         "Webhook",

@@ -81,6 +81,28 @@ def _read_line_with_deadline(stream: IO[str], timeout: float) -> str:
     return result[0].strip() if result else ""
 
 
+def bot_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env` over this process's environment, without any real Polza or Telegram settings."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
+    base.pop("BOT_TOKEN", None)
+    return {**base, **env, "PYTHONPATH": str(ROOT)}
+
+
+def run_bot_command(
+    env: dict[str, str], cwd: Path, *args: str, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot <args>` to completion (e.g. `doctor`), its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=bot_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class BotProcess:
     """The real bot: `python -m bot`, its stderr captured to a log file."""
 
@@ -92,13 +114,10 @@ class BotProcess:
 
     def start(self) -> BotProcess:
         self._log_file = self.log_path.open("ab")
-        env = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
-        env.pop("BOT_TOKEN", None)
-        env.update(self.env)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot"],
             cwd=self.log_path.parent,
-            env={**env, "PYTHONPATH": str(ROOT)},
+            env=bot_environment(self.env),
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
