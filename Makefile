@@ -1,9 +1,10 @@
-# Two entry points: `make run` starts the bot, `make test` runs every check.
+# Entry points: `make run` starts the bot, `make doctor` checks the setup, `make test` runs
+# every check.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench bench-quick install install-dev clean
+.PHONY: run doctor test lint bench bench-quick install install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,11 @@ install-dev: $(VENV)/.dev
 
 run: $(VENV)/.runtime
 	$(PY) -m bot
+
+# `make doctor DOCTOR_ARGS=--live` also sends one tiny paid chat request; `--json` for scripts.
+DOCTOR_ARGS ?=
+doctor: $(VENV)/.runtime
+	$(PY) -m bot doctor $(DOCTOR_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

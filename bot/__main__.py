@@ -12,13 +12,16 @@ from aiogram import Bot
 from pydantic import ValidationError
 
 from bot.aiogram_tuning import pin_response_types
-from bot.app import App, build_dispatcher, open_app
+from bot.app import App, build_dispatcher, create_bot, open_app
+from bot.cli import parse_args
 from bot.config import Settings
+from bot.doctor import run_doctor
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logging_setup import setup_logging
 from bot.polling import DurablePolling
 from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
+from bot.settings_problems import settings_problems
 from bot.telegram.command_menus import register_command_menus
 
 logger = logging.getLogger("bot")
@@ -29,13 +32,8 @@ def load_settings() -> Settings:
     try:
         return Settings()  # filled from the environment
     except ValidationError as error:
-        for problem in error.errors():
-            name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
-            if problem["type"] == "missing":
-                reason = "is required (set it in the environment or .env)"
-            else:
-                reason = f"is invalid: {problem['msg']}"
-            sys.stderr.write(f"Configuration error: {name} {reason}\n")
+        for problem in settings_problems(error):
+            sys.stderr.write(f"Configuration error: {problem}\n")
         raise SystemExit(2) from None
 
 
@@ -102,6 +100,9 @@ async def _warm_up(catalogue: ModelCatalogue) -> None:
 
 
 def main() -> None:
+    args = parse_args(sys.argv[1:])
+    if args.command == "doctor":
+        raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(run(settings))

@@ -33,7 +33,7 @@ Control API (test side only, never Telegram-shaped)::
     GET  /_test/messages   current state of every message the bot sent (after edits/deletes)
     GET  /_test/state      {"pending_update_ids", "confirmed_offset", "allowed_updates",
                             "get_updates_calls", "internal_errors", "faults_pending"}
-    POST /_test/reset      clears log, faults, messages, chats and pending updates
+    POST /_test/reset      clears log, faults, messages, chats, pending updates and the webhook
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ from aiogram.methods import (
     GetMyDescription,
     GetMyShortDescription,
     GetUpdates,
+    GetWebhookInfo,
     LeaveChat,
     LogOut,
     SendChatAction,
@@ -88,6 +89,7 @@ from aiogram.methods import (
     SetMyCommands,
     SetMyDescription,
     SetMyShortDescription,
+    SetWebhook,
     TelegramMethod,
 )
 from aiogram.methods.base import Response
@@ -147,6 +149,10 @@ NOT_MODIFIED = (
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
+)
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
 )
 
 DEFAULT_DESCRIPTIONS: dict[int, str] = {
@@ -467,6 +473,7 @@ class FakeTelegram:
         self.users: dict[int, dict[str, Any]] = {}
         self.callback_queries: set[str] = set()
         self.internal_errors: list[str] = []
+        self.webhook_url = ""  # what setWebhook stored; "" = none (getUpdates allowed)
         self._wake()
 
     def _wake(self) -> None:
@@ -1002,6 +1009,8 @@ class FakeTelegram:
             (GetMe, self.get_me),
             (GetUpdates, self.get_updates),
             (DeleteWebhook, self.delete_webhook),
+            (SetWebhook, self.set_webhook),
+            (GetWebhookInfo, self.get_webhook_info),
             (SetMyCommands, self.set_my_commands),
             (DeleteMyCommands, self.delete_my_commands),
             (GetMyCommands, self.get_my_commands),
@@ -1034,6 +1043,8 @@ class FakeTelegram:
         return self.me
 
     async def get_updates(self, method: GetUpdates, call: Call) -> JSON:
+        if self.webhook_url:
+            raise ApiError(409, WEBHOOK_CONFLICT)
         self.get_updates_calls += 1
         self._poll_generation += 1
         generation = self._poll_generation
@@ -1060,7 +1071,24 @@ class FakeTelegram:
     async def delete_webhook(self, method: DeleteWebhook, call: Call) -> JSON:
         if method.drop_pending_updates:
             self.pending.clear()
+        self.webhook_url = ""
         return True
+
+    async def set_webhook(self, method: SetWebhook, call: Call) -> JSON:
+        # Telegram delivers only to HTTPS; an empty url removes the webhook.
+        if method.url and not method.url.lower().startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if method.drop_pending_updates:
+            self.pending.clear()
+        self.webhook_url = method.url
+        return True
+
+    async def get_webhook_info(self, method: GetWebhookInfo, call: Call) -> JSON:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending),
+        }
 
     @staticmethod
     def _commands_key(scope: Any, language_code: str | None) -> str:

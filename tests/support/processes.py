@@ -83,12 +83,26 @@ def _read_line_with_deadline(stream: IO[str], timeout: float) -> str:
     return result[0].strip() if result else ""
 
 
-def bot_environment(extra: dict[str, str]) -> dict[str, str]:
-    """This environment without Polza/Telegram secrets, plus `extra`: what a bot process gets."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
-    env.pop("BOT_TOKEN", None)
-    env.update(extra)
-    return {**env, "PYTHONPATH": str(ROOT)}
+def bot_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env` over this process's environment, without any real Polza or Telegram settings."""
+    base = {key: value for key, value in os.environ.items() if not key.startswith("POLZA")}
+    base.pop("BOT_TOKEN", None)
+    return {**base, **env, "PYTHONPATH": str(ROOT)}
+
+
+def run_bot_command(
+    env: dict[str, str], cwd: Path, *args: str, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bot <args>` to completion (e.g. `doctor`), its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=bot_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 class BotProcess:

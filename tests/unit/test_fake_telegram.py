@@ -305,6 +305,22 @@ async def test_updates_long_poll_offset_and_allowed_updates(env: Env) -> None:
         await first
 
 
+async def test_webhook_is_stored_and_blocks_polling(env: Env) -> None:
+    assert (await env.bot.get_webhook_info()).url == ""
+    with pytest.raises(TelegramBadRequest, match="HTTPS URL"):
+        await env.bot.set_webhook("http://example.com/hook")
+    assert await env.bot.set_webhook("https://example.com/hook")
+    info = await env.bot.get_webhook_info()
+    assert info.url == "https://example.com/hook"
+    assert info.pending_update_count == 0
+    # as on Telegram: no polling while a webhook is set
+    with pytest.raises(TelegramConflictError, match="webhook is active"):
+        await env.bot.get_updates(timeout=0)
+    assert await env.bot.delete_webhook()
+    assert (await env.bot.get_webhook_info()).url == ""
+    assert await env.bot.get_updates(timeout=0) == []
+
+
 async def test_auth_unknown_method_and_bad_params(env: Env) -> None:
     resp = await env.client.post("/bot1:other/getMe")
     assert resp.status == 401
