@@ -225,7 +225,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     i18n_core = setup_i18n(dp, deps.users, settings.default_language)
     # After i18n: the refusal is in the user's language.
     dp.update.outer_middleware(AccessMiddleware(deps.access))
-    dp.update.outer_middleware(TurnMiddleware())
+    dp.update.outer_middleware(TurnMiddleware(deps.responder))
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
     return dp, i18n_core

@@ -13,7 +13,7 @@ from aiogram.types import TelegramObject, Update
 from bot.conversation import conversation_key
 from bot.i18n import language_for
 from bot.telegram.addressing import Addressing, detect
-from bot.telegram.responder import Turn
+from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -120,14 +120,23 @@ class UserMiddleware(BaseMiddleware):
 class TurnMiddleware(BaseMiddleware):
     """Gathers a message's conversation, sender and language into one `turn` for handlers.
 
-    Registered after the user, i18n and access middlewares, whose data it combines.
+    Registered after the user, i18n and access middlewares, whose data it combines. A message
+    whose answer is already stored (its update replayed after a crash) gets that answer again
+    and goes no further: nothing is transcribed or asked twice.
     """
 
+    def __init__(self, responder: Responder) -> None:
+        self._responder = responder
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        message = event.message if isinstance(event, Update) else None
+        if not isinstance(event, Update) or event.message is None:
+            return await handler(event, data)
         conversation = data.get("conversation")
         user_record = data.get("user_record")
         i18n = data.get("i18n")
-        if message is not None and conversation and user_record and i18n is not None:
-            data["turn"] = Turn(message, conversation, user_record, i18n)
+        if conversation and user_record and i18n is not None:
+            turn = Turn(event.message, conversation, user_record, i18n, event.update_id)
+            if await self._responder.resend_stored(turn):
+                return None
+            data["turn"] = turn
         return await handler(event, data)

@@ -49,6 +49,7 @@ class MessageRepository:
         *,
         images: Sequence[ImageData] = (),
         keep_image_turns: int = 0,
+        update_id: int | None = None,
     ) -> None:
         """Store a user turn (with its images) and its answer, linked to the call's ledger row,
         or nothing at all; then drop the images of all but the newest `keep_image_turns`."""
@@ -56,8 +57,8 @@ class MessageRepository:
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at) VALUES (?, ?, ?, 'user', ?, NULL, ?)",
-                (*_key(key), user_content, now),
+                " created_at, update_id) VALUES (?, ?, ?, 'user', ?, NULL, ?, ?)",
+                (*_key(key), user_content, now, update_id),
             )
             if images:
                 if keep_image_turns > 0 and cursor.lastrowid is not None:
@@ -65,13 +66,21 @@ class MessageRepository:
                 await prune_images(tx, key, keep_image_turns)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at) VALUES (?, ?, ?, 'assistant', ?, ?, ?)",
-                (*_key(key), answer, model, now),
+                " created_at, update_id) VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?)",
+                (*_key(key), answer, model, now, update_id),
             )
             if usage_id is not None:
                 await tx.execute(
                     "UPDATE usage SET message_id = ? WHERE id = ?", (cursor.lastrowid, usage_id)
                 )
+
+    async def answer_to_update(self, update_id: int) -> str | None:
+        """The stored answer to a Telegram update, if its exchange was stored."""
+        row = await self._db.fetch_one(
+            "SELECT content FROM messages WHERE update_id = ? AND role = 'assistant'",
+            (update_id,),
+        )
+        return str(row[0]) if row is not None else None
 
     async def clear(self, key: ConversationKey) -> int:
         """Forget the conversation (its images go with it) and that it was ever trimmed."""

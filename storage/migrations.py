@@ -180,6 +180,18 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX usage_time ON usage (created_at)",
         ),
     ),
+    # 8, 9 and 10 are taken by work landing beside this one (inbox attempts, user names,
+    # access); versions only need to grow, gaps are fine.
+    (
+        11,
+        "message_update_ids",
+        (
+            # The Telegram update a stored exchange answered: a replayed update whose answer
+            # is already stored is answered from here instead of asking (and paying) again.
+            "ALTER TABLE messages ADD COLUMN update_id INTEGER",
+            "CREATE INDEX messages_update ON messages (update_id) WHERE update_id IS NOT NULL",
+        ),
+    ),
 ]
 
 

@@ -48,6 +48,7 @@ class Question:
     system_prompt: str
     images: Sequence[ImageData] = ()
     reasoning_effort: str | None = None
+    update_id: int | None = None  # the Telegram update it answers, stored with the exchange
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,7 @@ class ChatService:
                 charge.record_id,
                 images=question.images,
                 keep_image_turns=self._limits.image_turns,
+                update_id=question.update_id,
             )
             trim_notice = trimmed and await self._first_trim(key)
         except Exception:
@@ -255,6 +257,10 @@ class ChatService:
             into.error = failure
         except LimitExceeded as refusal:
             into.limit = refusal.verdict
+
+    async def stored_answer(self, update_id: int) -> str | None:
+        """The answer already stored for this update (it was replayed after a crash)."""
+        return await self._messages.answer_to_update(update_id)
 
     async def clear(self, key: ConversationKey) -> int:
         return await self._messages.clear(key)

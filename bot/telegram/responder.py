@@ -43,6 +43,7 @@ class Turn:
     conversation: ConversationKey
     user: UserRecord
     i18n: I18nContext
+    update_id: int | None = None
 
     def text(self, key: str, **params: object) -> str:
         return tr(self.i18n, key, **params)
@@ -88,6 +89,25 @@ class Responder:
         await turn.refuse(verdict)
         return False
 
+    async def resend_stored(self, turn: Turn) -> bool:
+        """Deliver the stored answer of a replayed update; False when none was stored.
+
+        After a crash between storing an answer and delivering it, the update is handled
+        again: the user gets the answer that was paid for, and Polza is not asked twice.
+        """
+        if turn.update_id is None:
+            return False
+        stored = await self.chat_service.stored_answer(turn.update_id)
+        if stored is None:
+            return False
+        logger.info("Update %s was answered before a restart; resending", turn.update_id)
+        answer = self._telegram_answer(turn)
+        try:
+            await answer.finish(stored)
+        except TelegramForbiddenError:
+            logger.info("Chat %s no longer accepts messages", turn.message.chat.id)
+        return True
+
     async def chat_model(self, turn: Turn) -> ResolvedModel:
         """The user's chat model; tells them once when their chosen one left the catalogue."""
         resolved = await self.models.chat(turn.user)
@@ -118,6 +138,7 @@ class Responder:
             system_prompt=turn.user.personal_prompt or self.settings.system_prompt,
             images=images,
             reasoning_effort=turn.user.reasoning_effort,
+            update_id=turn.update_id,
         )
         conversation = turn.conversation
         answer = self._telegram_answer(turn)

@@ -108,8 +108,8 @@ class Harness:
     http: aiohttp.ClientSession
     update_ids: itertools.count[int]
 
-    async def send(self, update: dict[str, Any]) -> None:
-        raw = {"update_id": next(self.update_ids), **update}
+    async def send(self, update: dict[str, Any], update_id: int | None = None) -> None:
+        raw = {"update_id": update_id or next(self.update_ids), **update}
         await self.dispatcher.feed_update(
             self.app.bot, Update.model_validate(raw, context={"bot": self.app.bot})
         )

@@ -3,6 +3,7 @@ the ledger holds out."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,19 @@ async def test_a_request_over_the_per_request_cap_never_reaches_polza(tmp_path: 
         assert "allowed for one request" in text
         assert await bot.chat_requests() == []
         assert (await bot.app.deps.usage_service.report(USER)).today.requests == 0
+
+
+async def test_a_replayed_update_gets_its_stored_answer_without_a_second_request(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        question = updates.private_text(USER, "Answered before the crash")
+        await bot.send(question, update_id=77)
+        await bot.send(question, update_id=77)  # handled again after a restart
+        assert bot.session.sent_texts(USER) == ["Echo: Answered before the crash"] * 2
+        assert len(await bot.chat_requests()) == 1
+        report = await bot.app.deps.usage_service.report(USER)
+        assert report.today.requests == 1
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        stored = conn.execute("SELECT role FROM messages ORDER BY id").fetchall()
+    assert stored == [("user",), ("assistant",)]  # the exchange is stored exactly once
