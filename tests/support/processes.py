@@ -64,15 +64,20 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
+        _end(self.proc, lambda proc: proc.send_signal(signal.SIGTERM))
+
+
+def _end(proc: subprocess.Popen[str] | None, ask_to_exit: Callable[[Any], None]) -> None:
+    """Ask a helper process to exit, kill it if it does not within 5 s, close its pipe."""
+    if proc is not None and proc.poll() is None:
+        ask_to_exit(proc)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    if proc is not None and proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _read_line_with_deadline(stream: IO[str], timeout: float) -> str:
@@ -195,16 +200,8 @@ class Zygote:
         return answer
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
+        # End of input is the zygote's signal to exit.
+        _end(self.proc, lambda proc: proc.stdin.close())
 
 
 class ForkedBotProcess:
