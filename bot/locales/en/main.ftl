@@ -50,7 +50,7 @@ language-choose = Choose the interface language:
 language-set = Done: I'll speak English with you now.
 language-unknown = I don't know that language.
 
-error-balance = Sorry, the bot is temporarily unavailable. Please try again later.
+error-balance = Sorry, the bot is temporarily unavailable: its Polza.ai balance has run out. Please try again later.
 error-auth = Sorry, the bot is temporarily unavailable. Please try again later.
 error-model-not-found = The model <code>{ $model }</code> is not available on Polza.ai. Choose another model.
 error-rate-limited = Polza.ai is receiving too many requests right now. Please try again in a minute.
