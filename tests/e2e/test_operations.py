@@ -147,3 +147,21 @@ def test_allow_by_username_for_people_the_bot_has_seen(bot: BotHarness) -> None:
 
     denied = ask(bot, ADMIN, f"/deny {STRANGER}")
     assert f"(@user{STRANGER})" in denied and "can no longer use the bot" in denied
+
+
+def test_the_group_greeting_names_the_bot_by_its_real_username(bot: BotHarness) -> None:
+    bot.start()
+    me = {"id": 7000001, "is_bot": True, "first_name": "Polza", "username": BOT_USERNAME}
+    bot.telegram.inject(
+        {
+            "my_chat_member": {
+                "chat": updates.group_chat(GROUP),
+                "from": updates.user(USER),
+                "date": 1_700_000_000,
+                "old_chat_member": {"status": "left", "user": me},
+                "new_chat_member": {"status": "member", "user": me},
+            }
+        }
+    )
+    (hello,) = bot.telegram.wait_for_messages(GROUP, 1)
+    assert f"@{BOT_USERNAME}" in hello

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -16,6 +18,7 @@ from bot.logging_setup import REDACTED, RedactingJsonFormatter
 from bot.observability.alerts import AdminAlerts, Alert, AlertKind
 from bot.observability.answers import AnswerJournal, AnswerReport
 from bot.observability.balance_watch import BalanceWatch
+from bot.observability.health import HealthServer
 from bot.observability.metrics import Metrics, polza_endpoint
 from bot.services.balance import Balance
 from bot.services.errors import PolzaError, PolzaErrorKind
@@ -245,3 +248,42 @@ async def test_names_follow_telegram_and_usernames_find_people(db: Database) -> 
         2: Person(2, None, "Bob", "Stone"),
     }
     assert await db.ping()
+
+
+async def test_healthz_is_503_when_the_loop_stalls_or_the_database_fails() -> None:
+    state = {"loop": True, "database": True}
+
+    async def database_ok() -> bool:
+        if not state["database"]:
+            raise RuntimeError("database is locked")
+        return True
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    metrics = Metrics(CollectorRegistry())
+    metrics.update_received()
+    server = HealthServer(
+        host="127.0.0.1",
+        port=port,
+        metrics=metrics,
+        loop_alive=lambda: state["loop"],
+        database_ok=database_ok,
+    )
+    await server.start()
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+
+            async def get(path: str) -> tuple[int, str]:
+                async with http.get(path) as response:
+                    return response.status, await response.text()
+
+            assert await get("/healthz") == (200, "updates: ok\ndatabase: ok\n")
+            state["loop"] = False
+            assert await get("/healthz") == (503, "updates: stalled\ndatabase: ok\n")
+            state["loop"], state["database"] = True, False
+            assert await get("/healthz") == (503, "updates: ok\ndatabase: failing\n")
+            status, text = await get("/metrics")
+            assert status == 200 and "bot_updates_received_total 1.0" in text
+    finally:
+        await server.close()
