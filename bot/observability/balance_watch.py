@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Protocol
 
 from bot.observability.alerts import AdminAlerts, AlertKind
 from bot.observability.metrics import Metrics
-from bot.services.balance import BalanceService
+from bot.services.balance import Balance
 from bot.services.errors import PolzaError
 
 logger = logging.getLogger(__name__)
+
+
+class BalanceSource(Protocol):
+    """`BalanceService`, as far as the watch needs it."""
+
+    async def fetch(self) -> Balance: ...
 
 
 class BalanceWatch:
@@ -19,7 +26,7 @@ class BalanceWatch:
 
     def __init__(
         self,
-        balance: BalanceService,
+        balance: BalanceSource,
         alerts: AdminAlerts,
         metrics: Metrics,
         *,

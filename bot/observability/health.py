@@ -43,7 +43,14 @@ class HealthServer:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         self._runner = runner
-        await web.TCPSite(runner, self._host, self._port).start()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except OSError as error:
+            await self.close()
+            raise SystemExit(
+                f"Cannot serve /healthz on {self._host}:{self._port}: {error.strerror or error}"
+                " (check HEALTH_HOST and HEALTH_PORT)"
+            ) from None
         logger.info(
             "Health and metrics on http://%s:%d/healthz and /metrics", self._host, self._port
         )
