@@ -17,6 +17,7 @@ from bot.observability.metrics import Metrics
 from bot.observability.polza_http import watched_http_client
 from bot.services.audio import AudioChunk
 from bot.services.errors import PolzaError, PolzaErrorKind
+from bot.services.metering import Meter
 from tests.unit.conftest import POLZA_TEST_KEY
 
 MODEL = "openai/whisper-1"
@@ -30,7 +31,7 @@ def sample(metrics: Metrics, name: str) -> float:
 
 
 async def test_a_402_is_measured_alerted_and_journaled_once(
-    server: TestServer, caplog: pytest.LogCaptureFixture
+    server: TestServer, meter: Meter, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with aiohttp.ClientSession(base_url=server.make_url("/")) as control:
         rule = {"status": 402, "error_code": "INSUFFICIENT_FUNDS", "times": 2}
@@ -50,13 +51,13 @@ async def test_a_402_is_measured_alerted_and_journaled_once(
         max_retries=0,
         http_client=watched_http_client(metrics, alerts),
     )
-    service = JournaledTranscription(client, MODEL, journal=AnswerJournal(metrics))
+    service = JournaledTranscription(client, MODEL, meter, journal=AnswerJournal(metrics))
     chunk = AudioChunk("voice.ogg", b"OggS" + bytes(200), "audio/ogg", 2.0)
     caplog.set_level(logging.INFO, logger="bot.answers")
     async with client:
         for _ in range(2):
             with pytest.raises(PolzaError) as failure:
-                await service.transcribe([chunk], language=None, user_id=77)
+                await service.transcribe([chunk], language=None, user_id=77, chat_id=77)
             assert failure.value.kind is PolzaErrorKind.BALANCE
     await alerts.drain()
 
@@ -65,4 +66,4 @@ async def test_a_402_is_measured_alerted_and_journaled_once(
     assert sample(metrics, 'bot_answers_total{kind="voice",outcome="error"}') == 2
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.answers"]
     assert len(lines) == 2
-    assert "kind=voice user=77" in lines[0] and "error=balance" in lines[0]
+    assert "kind=voice user=77 chat=private" in lines[0] and "error=balance" in lines[0]
