@@ -22,6 +22,7 @@ from bot.polling import DurablePolling
 from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
 from bot.settings_problems import settings_problems
+from bot.telegram.admin_alerts import TelegramAlertSender
 from bot.telegram.command_menus import register_command_menus
 
 logger = logging.getLogger("bot")
@@ -48,6 +49,11 @@ async def run(settings: Settings) -> None:
 async def serve(app: App, stack: AsyncExitStack) -> None:
     settings, bot = app.deps.settings, app.bot
     dp, i18n_core = build_dispatcher(app.deps)
+    app.ops.deliver_alerts_with(
+        TelegramAlertSender(
+            bot, settings.admin_user_ids, app.deps.users, i18n_core, settings.default_language
+        )
+    )
     response_types = pin_response_types()  # referenced until the bot stops
     stack.callback(lambda: response_types)
 
@@ -75,12 +81,13 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    poller = DurablePolling(dp, bot, app.inbox)
+    poller = DurablePolling(dp, bot, app.inbox, metrics=app.ops.metrics)
     # The model list is wanted by most first requests: load it while the bot starts.
     warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
     stack.callback(warm_up.cancel)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)
+    await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
     logger.info("Polling")
     await poller.run(stop, dispatcher=dp, bots=[bot])
     logger.info("Stopping: letting answers in flight finish")
@@ -104,7 +111,7 @@ def main() -> None:
     if args.command == "doctor":
         raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
     settings = load_settings()
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     asyncio.run(run(settings))
 
 

@@ -13,6 +13,7 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.services.access import AccessPolicy
+from bot.telegram.addressing import command_name
 from bot.telegram.replies import reply_to
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class AccessMiddleware(BaseMiddleware):
         i18n: I18nContext | None = data.get("i18n")
         # An edit is dropped without a word: the first real message still gets the notice.
         tell = user.id not in self._told and i18n is not None and event.edited_message is None
-        logger.info("Refused user %s (%s)", user.id, "told" if tell else "silent")
+        logger.debug("Refused user %s (%s)", user.id, "told" if tell else "silent")
         if tell:
             self._told.add(user.id)  # before any await: a concurrent update stays silent
         try:
@@ -56,8 +57,14 @@ class AccessMiddleware(BaseMiddleware):
         return None
 
 
+# Answered for everyone: a refused user needs their ID to ask the owner for access.
+OPEN_COMMANDS = frozenset({"/id"})
+
+
 def _gated(update: Update) -> bool:
     # Other updates (the bot added to a group, …) reach no model and stay with their handlers.
+    if update.message is not None and command_name(update.message.text) in OPEN_COMMANDS:
+        return False
     return bool(update.message or update.edited_message or update.callback_query)
 
 

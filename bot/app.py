@@ -35,11 +35,17 @@ from bot.middlewares import (
     TurnMiddleware,
     UserMiddleware,
 )
+from bot.observability.alerts import AdminAlerts
+from bot.observability.instrumented import (
+    JournaledChatService,
+    JournaledImages,
+    JournaledTranscription,
+)
+from bot.observability.runtime import Operations
 from bot.services.access import AccessPolicy
 from bot.services.balance import BalanceService
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
-from bot.services.images import ImageService
 from bot.services.limits import SpendingGuard
 from bot.services.metering import Meter
 from bot.services.model_choice import ModelResolver
@@ -93,6 +99,7 @@ class Dependencies:
     running_answers: RunningAnswers
     conversation_locks: ConversationLocks
     group_notices: GroupNotices
+    admin_alerts: AdminAlerts
 
     def as_workflow_data(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
@@ -106,6 +113,7 @@ class App:
     deps: Dependencies
     inbox: InboxRepository
     image_jobs: UserJobs
+    ops: Operations  # metrics, health, alerts: started with polling
 
 
 async def open_app(
@@ -119,6 +127,8 @@ async def open_app(
     stack.push_async_callback(db.close)
     bot = bot_factory(settings)
     stack.push_async_callback(bot.session.close)
+    ops = Operations(settings, database_ok=db.ping)
+    stack.push_async_callback(ops.close)
 
     users = UserRepository(db)
     usage_repo = UsageRepository(db)
@@ -136,6 +146,7 @@ async def open_app(
         base_url=settings.polza_base_url,
         api_key=settings.polza_api_key.get_secret_value(),
         timeout=settings.polza_timeout_seconds,
+        http_client=ops.polza_http_client(),
     )
     stack.push_async_callback(polza_sdk.close)
     catalogue = ModelCatalogue(polza_sdk, ttl_seconds=settings.catalogue_ttl_seconds)
@@ -146,9 +157,10 @@ async def open_app(
         usage_service,
         spending_guard,
         unknown_price_rub=Decimal(str(settings.unknown_price_rub)),
+        metrics=ops.metrics,
     )
     polza = PolzaClient(polza_sdk, meter, max_retries=settings.polza_max_retries)
-    chat_service = ChatService(
+    chat_service = JournaledChatService(
         polza,
         MessageRepository(db),
         HistoryLimits(
@@ -156,17 +168,21 @@ async def open_app(
         ),
         max_answer_tokens=settings.max_answer_tokens or None,
         catalogue=catalogue,
+        journal=ops.journal,
     )
-    image_service = ImageService(
+    image_service = JournaledImages(
         polza_sdk,
         meter,
         poll_interval=settings.image_poll_interval_seconds,
         timeout=settings.image_timeout_seconds,
+        journal=ops.journal,
     )
     stack.push_async_callback(image_service.close)
     models = ModelResolver(catalogue, settings, users)
     running_answers = RunningAnswers()
     image_jobs = UserJobs()
+    conversation_locks = ConversationLocks()
+    ops.metrics.watch_queue(conversation_locks.depth)
     responder = Responder(
         bot=bot,
         settings=settings,
@@ -196,8 +212,12 @@ async def open_app(
         responder=responder,
         studio=studio,
         chat_service=chat_service,
-        transcription=TranscriptionService(
-            polza_sdk, settings.transcription_model, meter, timeout=settings.polza_timeout_seconds
+        transcription=JournaledTranscription(
+            polza_sdk,
+            settings.transcription_model,
+            meter,
+            timeout=settings.polza_timeout_seconds,
+            journal=ops.journal,
         ),
         usage_service=usage_service,
         spending_guard=spending_guard,
@@ -205,10 +225,11 @@ async def open_app(
         catalogue=catalogue,
         models=models,
         running_answers=running_answers,
-        conversation_locks=ConversationLocks(),
+        conversation_locks=conversation_locks,
         group_notices=GroupNotices(),
+        admin_alerts=ops.alerts,
     )
-    return App(bot=bot, deps=deps, inbox=InboxRepository(db), image_jobs=image_jobs)
+    return App(bot=bot, deps=deps, inbox=InboxRepository(db), image_jobs=image_jobs, ops=ops)
 
 
 def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -45,6 +45,15 @@ class Settings(BaseSettings):
 
     default_language: str = "en"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # GET /healthz and /metrics on this port (0 = no server) and address.
+    health_port: int = Field(default=0, ge=0, le=65535)
+    health_host: str = "127.0.0.1"
+    # The admins are told when the Polza balance falls under this many rubles (0 = never),
+    # checked this often.
+    balance_alert_rub: float = Field(default=0, ge=0)
+    balance_check_interval_seconds: float = Field(default=300.0, ge=0)
 
     # How much history goes with each request.
     history_max_turns: int = Field(default=20, ge=1, le=500)
@@ -141,6 +150,11 @@ class Settings(BaseSettings):
         if language not in {"en", "ru"}:
             raise ValueError("must be en or ru")
         return language
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level")
     @classmethod

@@ -22,8 +22,9 @@ from storage import UserRecord, UserRepository
 LOCALES_DIR = Path(__file__).parent / "locales"
 SUPPORTED_LANGUAGES = ("en", "ru")
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
-# Telegram clients in these languages get the Russian interface.
-RUSSIAN_SPEAKING = frozenset({"ru", "uk", "be", "kk"})
+# Telegram clients in these languages get the Russian interface. Ukrainian ones get English
+# until there is a complete Ukrainian catalogue.
+RUSSIAN_SPEAKING = frozenset({"ru", "be", "kk"})
 
 
 def language_for(language_code: str | None, default: str) -> str:
@@ -34,9 +35,18 @@ def language_for(language_code: str | None, default: str) -> str:
     return "ru" if base in RUSSIAN_SPEAKING else "en"
 
 
+class Html(str):
+    """Text that is Telegram HTML already: `tr` passes it on unescaped."""
+
+    __slots__ = ()
+
+
 def tr(i18n: I18nContext, key: str, /, **values: Any) -> str:
-    """A catalogue text with every string value HTML-escaped."""
-    escaped = {k: html.escape(v) if isinstance(v, str) else v for k, v in values.items()}
+    """A catalogue text with every string value HTML-escaped (except `Html` values)."""
+    escaped = {
+        k: html.escape(v) if isinstance(v, str) and not isinstance(v, Html) else v
+        for k, v in values.items()
+    }
     return i18n.get(key, **escaped)
 
 

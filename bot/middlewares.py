@@ -12,9 +12,9 @@ from aiogram.types import TelegramObject, Update
 
 from bot.conversation import conversation_key
 from bot.i18n import language_for
-from bot.telegram.addressing import Addressing, detect
+from bot.telegram.addressing import Addressing, command_name, detect
 from bot.telegram.responder import Responder, Turn
-from storage import ConversationKey, UserRepository
+from storage import ConversationKey, Person, UserRepository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -27,6 +27,10 @@ class ConversationLocks:
 
     def __init__(self) -> None:
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+
+    def depth(self) -> int:
+        """Updates being handled or waiting for their turn, over all conversations."""
+        return sum(users for _, users in self._locks.values())
 
     async def run(self, key: ConversationKey, call: Callable[[], Awaitable[Any]]) -> Any:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
@@ -92,18 +96,14 @@ class ConversationOrderMiddleware(BaseMiddleware):
         if key is None:
             return await handler(event, data)
         data["conversation"] = key
-        if _is_stop_command(message.text):
+        if command_name(message.text) in STOP_COMMANDS:
             return await handler(event, data)  # it must not wait behind what it stops
         return await self._locks.run(key, lambda: handler(event, data))
 
 
-def _is_stop_command(text: str | None) -> bool:
-    command = (text or "").split(maxsplit=1)[0:1]
-    return bool(command) and command[0].split("@")[0].lower() in STOP_COMMANDS
-
-
 class UserMiddleware(BaseMiddleware):
-    """Loads (or creates on first contact) the sender's stored record as `user_record`."""
+    """Loads (or creates on first contact) the sender's stored record as `user_record`,
+    keeping their username and names as Telegram shows them now."""
 
     def __init__(self, users: UserRepository, default_language: str) -> None:
         self._users = users
@@ -113,7 +113,8 @@ class UserMiddleware(BaseMiddleware):
         user = data.get("event_from_user")
         if user is not None and not user.is_bot:
             language = language_for(user.language_code, self._default_language)
-            data["user_record"] = await self._users.ensure(user.id, language)
+            person = Person(user.id, user.username, user.first_name, user.last_name)
+            data["user_record"] = await self._users.ensure(user.id, language, person)
         return await handler(event, data)
 
 

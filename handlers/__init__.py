@@ -11,6 +11,7 @@ from handlers import (
     errors,
     fallback,
     groups,
+    identity,
     image,
     language,
     model,
@@ -27,6 +28,8 @@ def create_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher); the catch-all fallback comes last."""
     modules = [
         errors,
+        # Before the groups router: /id also answers in groups the owner has not allowed yet.
+        identity,
         groups,
         admin,
         usage,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from aiogram import Router
 from aiogram.enums import ChatType
@@ -16,16 +17,20 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import Message
 from aiogram_i18n import I18nContext
 
-from bot.i18n import tr
+from bot.i18n import Html, tr
 from bot.services.access import AccessPolicy, AllowOutcome, DenyOutcome
 from bot.services.balance import BalanceService
 from bot.services.errors import PolzaError
 from bot.services.usage import AdminStats, UsageService, rub_amount
+from bot.telegram.people import person_html
 from bot.telegram.usage_texts import yes_no
+from storage import Person, UserRepository
 
 logger = logging.getLogger(__name__)
 
 USER_ID = re.compile(r"\d{1,19}")
+# Telegram usernames: 5-32 letters, digits and underscores (a few short legacy ones exist).
+USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{2,31})")
 
 _ALLOW_KEYS = {
     AllowOutcome.ALLOWED: "admin-allowed",
@@ -52,7 +57,10 @@ class IsAdmin(Filter):
         )
 
 
-def stats_text(i18n: I18nContext, stats: AdminStats) -> str:
+def stats_text(
+    i18n: I18nContext, stats: AdminStats, people: Mapping[int, Person] | None = None
+) -> str:
+    people = people or {}
     lines = [
         tr(i18n, "admin-stats-title"),
         tr(i18n, "admin-stats-users", users=stats.users, active=stats.today.users),
@@ -75,7 +83,7 @@ def stats_text(i18n: I18nContext, stats: AdminStats) -> str:
             i18n,
             "admin-stats-top-line",
             place=place,
-            user=str(spender.user_id),
+            user=person_html(people.get(spender.user_id), spender.user_id),
             requests=spender.requests,
             cost=rub_amount(spender.cost_rub),
             approx=yes_no(spender.approximate),
@@ -87,12 +95,16 @@ def stats_text(i18n: I18nContext, stats: AdminStats) -> str:
     return "\n".join(lines)
 
 
-def _ids(i18n: I18nContext, ids: Iterable[int]) -> str:
-    return ", ".join(str(user_id) for user_id in ids) or tr(i18n, "admin-access-none")
+def _ids(i18n: I18nContext, ids: Iterable[int], people: Mapping[int, Person]) -> str:
+    listed = ", ".join(person_html(people.get(user_id), user_id) for user_id in ids)
+    return listed or i18n.get("admin-access-none")
 
 
-async def access_text(i18n: I18nContext, access: AccessPolicy, usage_key: str) -> str:
+async def access_text(
+    i18n: I18nContext, access: AccessPolicy, users: UserRepository, usage_key: str
+) -> str:
     overview = await access.overview()
+    people = await users.people(overview.from_settings + overview.allowed + overview.denied)
     return "\n\n".join(
         [
             tr(i18n, usage_key),
@@ -100,21 +112,44 @@ async def access_text(i18n: I18nContext, access: AccessPolicy, usage_key: str) -
             tr(
                 i18n,
                 "admin-access-lists",
-                settings=_ids(i18n, overview.from_settings),
-                allowed=_ids(i18n, overview.allowed),
-                denied=_ids(i18n, overview.denied),
+                settings=Html(_ids(i18n, overview.from_settings, people)),
+                allowed=Html(_ids(i18n, overview.allowed, people)),
+                denied=Html(_ids(i18n, overview.denied, people)),
             ),
         ]
     )
 
 
-def _target(command: CommandObject) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Whom /allow or /deny is about: an ID, or a username the bot has (not) seen."""
+
+    user_id: int | None
+    person: Person | None = None
+    unknown_username: str | None = None
+
+
+async def _target(command: CommandObject, users: UserRepository) -> Target | None:
+    """None when the argument is neither an ID nor a username."""
     argument = (command.args or "").strip()
-    return int(argument) if USER_ID.fullmatch(argument) else None
+    if USER_ID.fullmatch(argument):
+        user_id = int(argument)
+        return Target(user_id, (await users.people([user_id])).get(user_id))
+    match = USERNAME.fullmatch(argument)
+    if match is None:
+        return None
+    person = await users.find_by_username(match.group(1))
+    if person is None:
+        return Target(None, unknown_username=match.group(1))
+    return Target(person.id, person)
 
 
-async def on_stats(message: Message, usage_service: UsageService, i18n: I18nContext) -> None:
-    await message.answer(stats_text(i18n, await usage_service.admin_stats()))
+async def on_stats(
+    message: Message, usage_service: UsageService, users: UserRepository, i18n: I18nContext
+) -> None:
+    stats = await usage_service.admin_stats()
+    people = await users.people(spender.user_id for spender in stats.top_month)
+    await message.answer(stats_text(i18n, stats, people))
 
 
 async def on_balance(message: Message, balance_service: BalanceService, i18n: I18nContext) -> None:
@@ -135,27 +170,45 @@ async def on_balance(message: Message, balance_service: BalanceService, i18n: I1
 
 
 async def on_allow(
-    message: Message, command: CommandObject, access: AccessPolicy, i18n: I18nContext
+    message: Message,
+    command: CommandObject,
+    access: AccessPolicy,
+    users: UserRepository,
+    i18n: I18nContext,
 ) -> None:
-    user_id = _target(command)
-    if user_id is None:
-        await message.answer(await access_text(i18n, access, "admin-allow-usage"))
+    target = await _target(command, users)
+    if target is None:
+        await message.answer(await access_text(i18n, access, users, "admin-allow-usage"))
         return
-    outcome = await access.allow(user_id, by=message.from_user.id if message.from_user else None)
-    logger.info("Access for user %s: %s", user_id, outcome.value)
-    await message.answer(tr(i18n, _ALLOW_KEYS[outcome], id=str(user_id)))
+    if target.user_id is None:
+        await message.answer(tr(i18n, "admin-user-unknown", username=target.unknown_username))
+        return
+    by = message.from_user.id if message.from_user else None
+    outcome = await access.allow(target.user_id, by=by)
+    logger.info("Access for user %s: %s", target.user_id, outcome.value)
+    user = person_html(target.person, target.user_id)
+    await message.answer(tr(i18n, _ALLOW_KEYS[outcome], user=user))
 
 
 async def on_deny(
-    message: Message, command: CommandObject, access: AccessPolicy, i18n: I18nContext
+    message: Message,
+    command: CommandObject,
+    access: AccessPolicy,
+    users: UserRepository,
+    i18n: I18nContext,
 ) -> None:
-    user_id = _target(command)
-    if user_id is None:
-        await message.answer(await access_text(i18n, access, "admin-deny-usage"))
+    target = await _target(command, users)
+    if target is None:
+        await message.answer(await access_text(i18n, access, users, "admin-deny-usage"))
         return
-    outcome = await access.deny(user_id, by=message.from_user.id if message.from_user else None)
-    logger.info("Access for user %s: %s", user_id, outcome.value)
-    await message.answer(tr(i18n, _DENY_KEYS[outcome], id=str(user_id)))
+    if target.user_id is None:
+        await message.answer(tr(i18n, "admin-user-unknown", username=target.unknown_username))
+        return
+    by = message.from_user.id if message.from_user else None
+    outcome = await access.deny(target.user_id, by=by)
+    logger.info("Access for user %s: %s", target.user_id, outcome.value)
+    user = person_html(target.person, target.user_id)
+    await message.answer(tr(i18n, _DENY_KEYS[outcome], user=user))
 
 
 def create_router() -> Router:

@@ -10,11 +10,19 @@ from aiogram.types import ErrorEvent
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
+from bot.observability.alerts import AdminAlerts
 
 logger = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, bot: Bot, i18n: I18nContext | None = None) -> bool:
+async def on_error(
+    event: ErrorEvent,
+    bot: Bot,
+    i18n: I18nContext | None = None,
+    admin_alerts: AdminAlerts | None = None,
+) -> bool:
+    if admin_alerts is not None:
+        admin_alerts.unexpected_error()
     update = event.update
     message = update.message
     logger.error(

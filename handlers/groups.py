@@ -47,7 +47,10 @@ async def on_added(
         if group_notices.first_time(event.chat.id):
             await bot.send_message(event.chat.id, tr(i18n, "group-not-allowed"))
         return
-    await bot.send_message(event.chat.id, tr(i18n, "group-hello"))
+    me = await bot.me()
+    await bot.send_message(
+        event.chat.id, tr(i18n, "group-hello", bot=me.username or me.first_name)
+    )
 
 
 async def on_removed(event: ChatMemberUpdated) -> None:

@@ -3,7 +3,14 @@
 from storage.access import AccessEntry, AccessRepository, AccessStatus
 from storage.db import Database
 from storage.messages import MessageRepository
-from storage.models import ChatTurn, ConversationKey, ImageData, UsageRecord, UserRecord
+from storage.models import (
+    ChatTurn,
+    ConversationKey,
+    ImageData,
+    Person,
+    UsageRecord,
+    UserRecord,
+)
 from storage.usage import KindTotals, PeriodTotals, SpenderTotals, UsageRepository
 from storage.users import UserRepository
 
@@ -18,6 +25,7 @@ __all__ = [
     "KindTotals",
     "MessageRepository",
     "PeriodTotals",
+    "Person",
     "SpenderTotals",
     "UsageRecord",
     "UsageRepository",

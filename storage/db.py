@@ -62,6 +62,11 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query."""
+        row = await self.fetch_one("SELECT 1")
+        return row is not None and row[0] == 1
+
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         # One trip to the database thread (execute + fetch + close would take three).
         return list(await self._conn.execute_fetchall(sql, tuple(params)))

@@ -180,8 +180,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX usage_time ON usage (created_at)",
         ),
     ),
-    # 8, 9 and 10 are taken by work landing beside this one (inbox attempts, user names,
-    # access); versions only need to grow, gaps are fine.
+    # 8 and 10 are taken by work landing beside this one (inbox attempts, access). Steps are
+    # applied by whether their version is recorded, so one that lands late still runs.
+    (
+        9,
+        "user_names",
+        (
+            # As Telegram last showed them, so admins see people rather than numbers.
+            "ALTER TABLE users ADD COLUMN username TEXT",
+            "ALTER TABLE users ADD COLUMN first_name TEXT",
+            "ALTER TABLE users ADD COLUMN last_name TEXT",
+            "CREATE INDEX users_username ON users (username COLLATE NOCASE)",
+        ),
+    ),
     (
         11,
         "message_update_ids",
@@ -196,17 +207,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
 
 
 async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
-    """Apply every step newer than the recorded version; return the names applied."""
+    """Apply every step whose version is not recorded yet; return the names applied.
+
+    Not just the ones above the highest recorded version: numbers are handed out to work in
+    progress, so a step with a lower number can land after a higher one was applied.
+    """
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
-    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
-        row = await cur.fetchone()
-    current = int(row[0]) if row else 0
+    async with conn.execute("SELECT version FROM schema_version") as cur:
+        recorded = {int(row[0]) for row in await cur.fetchall()}
     applied: list[str] = []
     for version, name, statements in MIGRATIONS:
-        if version <= current:
+        if version in recorded:
             continue
         for statement in statements:
             await conn.execute(statement)

@@ -37,6 +37,16 @@ class ChatTurn:
 
 
 @dataclass(frozen=True, slots=True)
+class Person:
+    """Who a user is, as Telegram last showed them (any part may be missing)."""
+
+    id: int
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UserRecord:
     id: int
     language: str | None
@@ -44,6 +54,13 @@ class UserRecord:
     image_model: str | None
     personal_prompt: str | None = None
     reasoning_effort: str | None = None
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+    @property
+    def person(self) -> Person:
+        return Person(self.id, self.username, self.first_name, self.last_name)
 
 
 @dataclass(frozen=True, slots=True)

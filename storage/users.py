@@ -3,33 +3,52 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+
+import aiosqlite
 
 from storage.db import Database
-from storage.models import UserRecord
+from storage.models import Person, UserRecord
+
+_PERSON = "id, username, first_name, last_name"
 
 
 class UserRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def ensure(self, user_id: int, language: str | None) -> UserRecord:
-        """Create the user on first contact; return the stored record."""
+    async def ensure(
+        self, user_id: int, language: str | None, person: Person | None = None
+    ) -> UserRecord:
+        """Create the user on first contact; return the stored record.
+
+        With `person`, the stored username and names follow it when they have changed.
+        """
         record = await self.get(user_id)
         if record is not None:
-            return record
+            if person is None or record.person == person:
+                return record
+            async with self._db.transaction() as tx:
+                await tx.execute(
+                    "UPDATE users SET username = ?, first_name = ?, last_name = ?,"
+                    " updated_at = ? WHERE id = ?",
+                    (person.username, person.first_name, person.last_name, time.time(), user_id),
+                )
+            return await self.get(user_id) or record
         now = time.time()
+        names = person or Person(user_id)
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO users (id, language, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?)",
-                (user_id, language, now, now),
+                "INSERT OR IGNORE INTO users (id, language, username, first_name, last_name,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (user_id, language, names.username, names.first_name, names.last_name, now, now),
             )
         return await self.get(user_id) or UserRecord(user_id, language, None, None)
 
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
-            "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort"
-            " FROM users WHERE id = ?",
+            "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
+            " username, first_name, last_name FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -41,7 +60,28 @@ class UserRepository:
             image_model=row["image_model"],
             personal_prompt=row["personal_prompt"],
             reasoning_effort=row["reasoning_effort"],
+            username=row["username"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
         )
+
+    async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
+        """The stored people among `user_ids` (ids the bot never saw are left out)."""
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = await self._db.fetch_all(f"SELECT {_PERSON} FROM users WHERE id IN ({marks})", ids)
+        return {row["id"]: _person(row) for row in rows}
+
+    async def find_by_username(self, username: str) -> Person | None:
+        """The user last seen with `username` (any case, without the @)."""
+        row = await self._db.fetch_one(
+            f"SELECT {_PERSON} FROM users WHERE username = ? COLLATE NOCASE"
+            " ORDER BY updated_at DESC LIMIT 1",
+            (username.removeprefix("@"),),
+        )
+        return _person(row) if row is not None else None
 
     async def set_chat_model(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "chat_model", model)
@@ -86,3 +126,12 @@ class UserRepository:
 
     async def set_show_cost(self, user_id: int, show: bool) -> None:
         await self._update(user_id, "show_cost", int(show))
+
+
+def _person(row: aiosqlite.Row) -> Person:
+    return Person(
+        id=row["id"],
+        username=row["username"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+    )

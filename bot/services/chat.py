@@ -148,7 +148,7 @@ class ChatService:
         info = await self._model_info(question.model)
         prepared, max_tokens = await self._prepare(key, question, info)
         if isinstance(prepared, Overflow):
-            logger.info(
+            logger.debug(
                 "Message of user %s too long for %s: ~%d tokens, %d allowed",
                 key.user_id,
                 question.model,
@@ -282,7 +282,7 @@ def _outcome(
 ) -> ChatOutcome:
     text, end, error = progress.text, progress.end, progress.error
     if stopped:
-        logger.info("Answer stopped by user %s after %d chars", charge.user_id, len(text))
+        logger.debug("Answer stopped by user %s after %d chars", charge.user_id, len(text))
         error = None
     elif error is None and progress.limit is None and not text.strip():
         reason = end.finish_reason if end else None

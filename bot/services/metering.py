@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bot.observability.metrics import Metrics
 from bot.services.catalogue import MILLION, ModelInfo
 from bot.services.limits import LimitExceeded, SpendingGuard
 from bot.services.polza_shapes import PolzaUsage
@@ -91,7 +92,9 @@ class Meter:
         guard: SpendingGuard,
         *,
         unknown_price_rub: Decimal,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._ledger = ledger
         self._estimator = estimator
         self._guard = guard
@@ -143,6 +146,8 @@ class Meter:
             record = await self._estimated(record, charge)
         charge.record = record
         charge.record_id = await self._ledger.record(record)
+        if self._metrics is not None:
+            self._metrics.spent(record.kind, record.cost_rub)
 
     async def _estimated(self, record: UsageRecord, charge: Charge) -> UsageRecord:
         estimated = await self._estimator.complete(

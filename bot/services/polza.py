@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+import httpx2
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
@@ -91,12 +92,25 @@ class PolzaClient:
         self._max_retries = max_retries
 
     @staticmethod
-    def create_sdk(*, base_url: str, api_key: str, timeout: float) -> AsyncOpenAI:
+    def create_sdk(
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        http_client: httpx2.AsyncClient | None = None,
+    ) -> AsyncOpenAI:
         """The one SDK client every Polza service shares (its creator closes it).
 
         The SDK's own retries are off: each service retries only what cannot bill twice.
+        `http_client`: the HTTP client under it (one that reports latency and refusals).
         """
-        return AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        return AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http_client,
+        )
 
     async def stream_chat(
         self, request: ChatRequest, charge: Charge | None = None

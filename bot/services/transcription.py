@@ -102,7 +102,7 @@ class TranscriptionService:
             language=next((p.language for p in parts if p.language), None),
             requests=len(parts),
         )
-        logger.info(
+        logger.debug(
             "transcribed %d chunk(s), %s s, %s RUB, model %s",
             transcript.requests,
             transcript.duration_seconds,

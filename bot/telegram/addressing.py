@@ -48,6 +48,14 @@ def _quoted_text(message: Message, me: User) -> str | None:
     return reply.text or reply.caption
 
 
+def command_name(text: str | None) -> str | None:
+    """The command a message starts with, lower-case, without the @bot part ("/id")."""
+    first = (text or "").split(maxsplit=1)[0:1]
+    if not first or not first[0].startswith("/"):
+        return None
+    return first[0].split("@")[0].lower()
+
+
 def detect(message: Message, me: User, keyword: str = "") -> Addressing:
     text = message.text or message.caption or ""
     entities = list(message.entities or message.caption_entities or [])

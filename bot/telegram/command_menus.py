@@ -26,6 +26,7 @@ USER_COMMANDS = (
     "reasoning",
     "cancel",
     "language",
+    "id",
     "help",
 )
 ADMIN_COMMANDS = ("stats", "balance", "allow", "deny")

@@ -71,7 +71,7 @@ def test_retryable_statuses_are_retried_and_others_are_not(bot: BotHarness) -> N
     assert bot.telegram.wait_for_messages(USER, 2)[1] == "through"
     assert chat_calls(bot) == 5
     bot.telegram.inject(updates.private_text(USER, "denied"))
-    assert "API key" in bot.telegram.wait_for_messages(USER, 3)[2]
+    assert "temporarily unavailable" in bot.telegram.wait_for_messages(USER, 3)[2]
     assert chat_calls(bot) == 6, "a 403 must not be retried"
 
 

@@ -274,7 +274,7 @@ def test_reasoning_effort_thinking_indicator_and_an_empty_answer(bot: BotHarness
     bot.telegram.wait_for_messages(USER, 1)
     menu = bot.telegram.calls("sendMessage", USER)[0]["result"]
     labels = {button["text"]: button["callback_data"] for button in buttons(menu)}
-    assert list(labels) == ["✓ None", "Low", "Medium", "High"]
+    assert list(labels) == ["✓ Model's default", "Low", "Medium", "High"]
     press(bot, USER, menu, labels["High"])
     wait_until(lambda: "effort: High" in bot.telegram.messages(USER)[0]["text"], what="the edit")
 

@@ -14,6 +14,7 @@ from storage import (
     ConversationKey,
     Database,
     MessageRepository,
+    Person,
     UsageRecord,
     UsageRepository,
     UserRepository,
@@ -41,6 +42,25 @@ async def test_migrations_apply_once_and_rerun_safely(tmp_path: Path) -> None:
             mode = await cur.fetchone()
     assert versions == [version for version, _, _ in MIGRATIONS]
     assert mode is not None and mode[0] == "wal"
+
+
+async def test_a_step_that_lands_after_a_higher_one_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "late.sqlite3"
+    latest = max(version for version, _, _ in MIGRATIONS)
+    late = [step for step in MIGRATIONS if step[1] == "user_names"]
+    assert late and late[0][0] < latest
+    monkeypatch.setattr(migrations, "MIGRATIONS", [s for s in MIGRATIONS if s not in late])
+    await (await Database.open(path)).close()  # a database made before the step landed
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    db = await Database.open(path)
+    try:
+        users = UserRepository(db)
+        await users.ensure(5, "en", Person(5, "late_lander", "Late", None))
+        assert await users.find_by_username("late_lander") == Person(5, "late_lander", "Late")
+    finally:
+        await db.close()
 
 
 async def test_history_is_per_conversation_and_in_order(db: Database) -> None:

@@ -5,9 +5,16 @@ command-stats = Bot statistics (admin)
 command-balance = Polza.ai balance (admin)
 command-allow = Give a user access (admin)
 command-deny = Take a user's access away (admin)
+command-id = Your ID (to get access)
 
-access-denied = Sorry, this bot is private. Your Telegram id is <code>{ $id }</code>: send it to the bot's owner to ask for access.
-access-denied-short = Sorry, this bot is private. Your Telegram id is { $id }: send it to the bot's owner to ask for access.
+access-denied = Sorry, this bot is private. Your ID is <code>{ $id }</code>: send it to the bot's owner to ask for access.
+access-denied-short = Sorry, this bot is private. Your ID is { $id }: send it to the bot's owner to ask for access.
+
+id-user = Your ID: <code>{ $id }</code>
+id-chat = This chat's ID: <code>{ $id }</code>
+id-hint = Send it to the bot's owner if you need access.
+id-hint-admin = To let someone in, add their ID to ALLOWED_USER_IDS or send /allow with it.
+id-group-hint-admin = User IDs go into ALLOWED_USER_IDS (or /allow), group IDs into ALLOWED_CHAT_IDS.
 
 admin-stats-title = <b>📈 Bot statistics</b>
 admin-stats-users = Users: { $users }, active today: { $active }
@@ -19,7 +26,7 @@ admin-stats-period = { $period ->
    *[no] {""}
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
 admin-stats-top-title = <b>Top spenders this month</b>
-admin-stats-top-line = { $place }. <code>{ $user }</code>: { usage-requests } for { $approx ->
+admin-stats-top-line = { $place }. { $user }: { usage-requests } for { $approx ->
     [yes] ≈
    *[no] {""}
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
@@ -34,8 +41,9 @@ admin-balance-legacy =
     On the account: { NUMBER($amount, minimumFractionDigits: 2, maximumFractionDigits: 2) } ₽
 admin-balance-failed = I couldn't get the balance from Polza.ai ({ $reason }). Please try again later.
 
-admin-allow-usage = Send <code>/allow</code> with the user's Telegram id, for example <code>/allow 123456789</code>. A refused user sees their id in my reply.
-admin-deny-usage = Send <code>/deny</code> with the user's Telegram id, for example <code>/deny 123456789</code>.
+admin-allow-usage = Send <code>/allow</code> with the user's ID or @username, for example <code>/allow 123456789</code> or <code>/allow @name</code>. A refused user sees their ID in the bot's reply (or sends /id).
+admin-deny-usage = Send <code>/deny</code> with the user's ID or @username, for example <code>/deny 123456789</code> or <code>/deny @name</code>.
+admin-user-unknown = The bot has not seen @{ $username } yet. Ask them to write to the bot first, or use their numeric ID (they get it with /id).
 admin-access-mode = { $open ->
     [yes] The bot is open to everyone, except denied users.
    *[no] The bot is invite-only.
@@ -45,11 +53,17 @@ admin-access-lists =
     Allowed with /allow: { $allowed }
     Denied with /deny: { $denied }
 admin-access-none = none
-admin-allowed = ✅ User <code>{ $id }</code> can use the bot now.
-admin-allowed-invite-only = ✅ User <code>{ $id }</code> can use the bot now. ⚠️ The bot was open to everyone; from now on only allowed users can use it.
-admin-already-allowed = User <code>{ $id }</code> is already allowed.
-admin-allow-admin = <code>{ $id }</code> is an admin: admins are always allowed.
-admin-denied = 🚫 User <code>{ $id }</code> can no longer use the bot.
-admin-denied-now-open = 🚫 User <code>{ $id }</code> can no longer use the bot. ⚠️ Nobody is left on the allowlist, so the bot is open to everyone again (except denied users). Use /allow to make it invite-only.
-admin-already-denied = User <code>{ $id }</code> is already denied.
-admin-deny-admin = <code>{ $id }</code> is an admin and can't be denied. Remove them from ADMIN_USER_IDS first.
+admin-allowed = ✅ { $user } can use the bot now.
+admin-allowed-invite-only = ✅ { $user } can use the bot now. ⚠️ The bot was open to everyone; from now on only allowed users can use it.
+admin-already-allowed = { $user } is already allowed.
+admin-allow-admin = { $user } is an admin: admins are always allowed.
+admin-denied = 🚫 { $user } can no longer use the bot.
+admin-denied-now-open = 🚫 { $user } can no longer use the bot. ⚠️ Nobody is left on the allowlist, so the bot is open to everyone again (except denied users). Use /allow to make it invite-only.
+admin-already-denied = { $user } is already denied.
+admin-deny-admin = { $user } is an admin and can't be denied. Remove them from ADMIN_USER_IDS first.
+
+# Alerts to the admins, in their private chat.
+alert-polza-auth = ⚠️ <b>Polza.ai rejected the bot's API key</b> (HTTP { $status }). Users are told the bot is temporarily unavailable until POLZA_API_KEY is fixed and the bot restarted.
+alert-polza-balance = ⚠️ <b>Polza.ai refused a request for lack of money</b> (HTTP 402): the balance is empty or the key's spending limit is reached. Top it up at polza.ai; until then users are told the bot is temporarily unavailable.
+alert-low-balance = ⚠️ <b>The Polza.ai balance is low</b>: { $balance } ₽ (BALANCE_ALERT_RUB is { $threshold } ₽). Top it up at polza.ai.
+alert-errors = ⚠️ <b>{ $count } unexpected errors</b> in the last { $minutes } minutes. Please check the bot's logs.

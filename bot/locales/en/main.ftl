@@ -50,8 +50,8 @@ language-choose = Choose the interface language:
 language-set = Done: I'll speak English with you now.
 language-unknown = I don't know that language.
 
-error-balance = The Polza.ai balance is exhausted (or the API key's spending limit is reached). The bot owner needs to top it up at polza.ai.
-error-auth = Polza.ai rejected the bot's API key. The bot owner needs to check POLZA_API_KEY.
+error-balance = Sorry, the bot is temporarily unavailable: its Polza.ai balance has run out. Please try again later.
+error-auth = Sorry, the bot is temporarily unavailable. Please try again later.
 error-model-not-found = The model <code>{ $model }</code> is not available on Polza.ai. Choose another model.
 error-rate-limited = Polza.ai is receiving too many requests right now. Please try again in a minute.
 error-unavailable = The model's provider is unavailable right now (error { $status }). Please try again shortly.
@@ -66,7 +66,7 @@ command-new = Start a new conversation
 command-help = What I can do
 command-language = Interface language
 
-group-hello = Hi! Mention me (@-username) or reply to my message and I'll answer. Each of you has a private conversation with me here; /new starts yours over.
+group-hello = Hi! Mention me (@{ $bot }) or reply to my message and I'll answer. Each of you has a private conversation with me here; /new starts yours over.
 group-not-allowed = Sorry, this bot is not available in this group. Ask the bot's owner to allow it.
 
 stop-button = ⏹ Stop

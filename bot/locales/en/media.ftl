@@ -24,10 +24,10 @@ reasoning-effort = { $effort ->
     [low] Low
     [medium] Medium
     [high] High
-   *[none] None
+   *[none] Model's default
 }
 reasoning-choose = 🧠 <b>Reasoning</b> for <code>{ $model }</code>: { $effort }.
-    Higher effort gives better answers to hard questions, but slower and at a higher price. "None" leaves it to the model.
+    Higher effort gives better answers to hard questions, but slower and at a higher price. "Model's default" leaves it to the model.
 reasoning-not-supported = The model <code>{ $model }</code> doesn't support reasoning settings. Your choice ({ $effort }) applies when you use a reasoning model (see /model).
 reasoning-set = 🧠 Reasoning effort: { $effort }.
 reasoning-expired = This button is out of date. Send /reasoning again.

@@ -5,9 +5,16 @@ command-stats = Статистика бота (админ)
 command-balance = Баланс Polza.ai (админ)
 command-allow = Дать пользователю доступ (админ)
 command-deny = Забрать у пользователя доступ (админ)
+command-id = Ваш ID (для доступа)
 
-access-denied = Извините, это закрытый бот. Ваш Telegram id: <code>{ $id }</code> — отправьте его владельцу бота, чтобы попросить доступ.
-access-denied-short = Извините, это закрытый бот. Ваш Telegram id: { $id } — отправьте его владельцу бота, чтобы попросить доступ.
+access-denied = Извините, это закрытый бот. Ваш ID: <code>{ $id }</code> — отправьте его владельцу бота, чтобы попросить доступ.
+access-denied-short = Извините, это закрытый бот. Ваш ID: { $id } — отправьте его владельцу бота, чтобы попросить доступ.
+
+id-user = Ваш ID: <code>{ $id }</code>
+id-chat = ID этого чата: <code>{ $id }</code>
+id-hint = Если нужен доступ, отправьте его владельцу бота.
+id-hint-admin = Чтобы пустить человека, добавьте его ID в ALLOWED_USER_IDS или отправьте /allow с этим ID.
+id-group-hint-admin = ID пользователей — в ALLOWED_USER_IDS (или /allow), ID групп — в ALLOWED_CHAT_IDS.
 
 admin-stats-title = <b>📈 Статистика бота</b>
 admin-stats-users = Пользователей: { $users }, активных сегодня: { $active }
@@ -19,7 +26,7 @@ admin-stats-period = { $period ->
    *[no] {""}
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
 admin-stats-top-title = <b>Больше всех потратили в этом месяце</b>
-admin-stats-top-line = { $place }. <code>{ $user }</code>: { usage-requests } на { $approx ->
+admin-stats-top-line = { $place }. { $user }: { usage-requests } на { $approx ->
     [yes] ≈
    *[no] {""}
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
@@ -32,10 +39,11 @@ admin-balance =
 admin-balance-legacy =
     <b>💰 Баланс Polza.ai</b>
     На счёте: { NUMBER($amount, minimumFractionDigits: 2, maximumFractionDigits: 2) } ₽
-admin-balance-failed = Не удалось узнать баланс у Polza.ai ({ $reason }). Попробуйте позже.
+admin-balance-failed = Не удалось узнать баланс в Polza.ai ({ $reason }). Попробуйте позже.
 
-admin-allow-usage = Отправьте <code>/allow</code> с Telegram id пользователя, например <code>/allow 123456789</code>. Пользователь без доступа видит свой id в моём ответе.
-admin-deny-usage = Отправьте <code>/deny</code> с Telegram id пользователя, например <code>/deny 123456789</code>.
+admin-allow-usage = Отправьте <code>/allow</code> с ID или @именем пользователя, например <code>/allow 123456789</code> или <code>/allow @name</code>. Пользователь без доступа видит свой ID в ответе бота (или может отправить /id).
+admin-deny-usage = Отправьте <code>/deny</code> с ID или @именем пользователя, например <code>/deny 123456789</code> или <code>/deny @name</code>.
+admin-user-unknown = Бот ещё не встречал @{ $username }. Попросите этого человека сначала написать боту или используйте его числовой ID (его показывает /id).
 admin-access-mode = { $open ->
     [yes] Бот открыт для всех, кроме заблокированных.
    *[no] Бот доступен только по приглашению.
@@ -45,11 +53,17 @@ admin-access-lists =
     Разрешены командой /allow: { $allowed }
     Заблокированы командой /deny: { $denied }
 admin-access-none = нет
-admin-allowed = ✅ Пользователь <code>{ $id }</code> теперь может пользоваться ботом.
-admin-allowed-invite-only = ✅ Пользователь <code>{ $id }</code> теперь может пользоваться ботом. ⚠️ Бот был открыт для всех; теперь им могут пользоваться только разрешённые пользователи.
-admin-already-allowed = Пользователю <code>{ $id }</code> доступ уже разрешён.
-admin-allow-admin = <code>{ $id }</code> — администратор, администраторам доступ открыт всегда.
-admin-denied = 🚫 Пользователь <code>{ $id }</code> больше не может пользоваться ботом.
-admin-denied-now-open = 🚫 Пользователь <code>{ $id }</code> больше не может пользоваться ботом. ⚠️ В списке разрешённых никого не осталось, поэтому бот снова открыт для всех (кроме заблокированных). Чтобы бот снова был только по приглашению, используйте /allow.
-admin-already-denied = Пользователь <code>{ $id }</code> уже заблокирован.
-admin-deny-admin = <code>{ $id }</code> — администратор, его нельзя заблокировать. Сначала уберите его из ADMIN_USER_IDS.
+admin-allowed = ✅ { $user } теперь может пользоваться ботом.
+admin-allowed-invite-only = ✅ { $user } теперь может пользоваться ботом. ⚠️ Бот был открыт для всех; теперь им могут пользоваться только разрешённые пользователи.
+admin-already-allowed = { $user }: доступ уже разрешён.
+admin-allow-admin = { $user } — администратор, администраторам доступ открыт всегда.
+admin-denied = 🚫 { $user } больше не может пользоваться ботом.
+admin-denied-now-open = 🚫 { $user } больше не может пользоваться ботом. ⚠️ В списке разрешённых никого не осталось, поэтому бот снова открыт для всех (кроме заблокированных). Чтобы бот снова был только по приглашению, используйте /allow.
+admin-already-denied = { $user }: доступ уже закрыт.
+admin-deny-admin = { $user } — администратор, его нельзя заблокировать. Сначала уберите его из ADMIN_USER_IDS.
+
+# Оповещения администраторам, в личном чате с ботом.
+alert-polza-auth = ⚠️ <b>Polza.ai отклонила API-ключ бота</b> (HTTP { $status }). Пока POLZA_API_KEY не исправлен и бот не перезапущен, пользователи видят, что бот временно недоступен.
+alert-polza-balance = ⚠️ <b>Polza.ai отказала в запросе из-за нехватки денег</b> (HTTP 402): баланс исчерпан или достигнут лимит расходов ключа. Пополните баланс на polza.ai; до тех пор пользователи видят, что бот временно недоступен.
+alert-low-balance = ⚠️ <b>Баланс в Polza.ai заканчивается</b>: { $balance } ₽ (порог BALANCE_ALERT_RUB — { $threshold } ₽). Пополните его на polza.ai.
+alert-errors = ⚠️ <b>Непредвиденных ошибок: { $count }</b> за последние { $minutes } мин. Посмотрите журнал бота.

@@ -41,8 +41,8 @@ cost-line = _{ $approx ->
    *[no] Стоимость: { NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
 }_
 
-limit-daily = Вы исчерпали дневной лимит расходов: { NUMBER($budget, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽. Он обнулится в { $resets } ({ $timezone }), через { $hours } ч { $minutes } мин.
-limit-global = Бот исчерпал общий дневной лимит расходов. Лимит сбросится в { $resets } ({ $timezone }), через { $hours } ч { $minutes } мин.
+limit-daily = Вы исчерпали дневной лимит расходов: { NUMBER($budget, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽. Новый лимит начнёт действовать в { $resets } ({ $timezone }), через { $hours } ч { $minutes } мин.
+limit-global = Бот исчерпал общий дневной лимит расходов. Новый лимит начнёт действовать в { $resets } ({ $timezone }), через { $hours } ч { $minutes } мин.
 limit-request-cost = Этот запрос может стоить до { NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽ — больше, чем { NUMBER($limit, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽, разрешённых на один запрос. Попробуйте сообщение покороче, модель подешевле (/model) или новый разговор (/new).
 limit-rate = Слишком много запросов: не больше { $limit } в минуту. Попробуйте снова через { $seconds ->
     [one] { $seconds } секунду

@@ -1,0 +1,1 @@
+"""Operating the bot: metrics, health, the per-answer log line, admin alerts."""
