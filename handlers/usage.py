@@ -6,6 +6,7 @@ Also the texts other handlers show for the usage ledger: the cost line and limit
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -55,13 +56,15 @@ def _period_lines(i18n: I18nContext, name: str, period: PeriodUsage) -> list[str
     return lines
 
 
-def report_text(i18n: I18nContext, report: UsageReport, timezone: str) -> str:
+def report_text(
+    i18n: I18nContext, report: UsageReport, timezone: str, unknown_price: Decimal
+) -> str:
     periods = (("today", report.today), ("month", report.month), ("total", report.total))
     blocks = [tr(i18n, "usage-title")]
     blocks.extend("\n".join(_period_lines(i18n, name, period)) for name, period in periods)
     notes = [tr(i18n, "usage-timezone-note", timezone=timezone)]
     if report.total.approximate:
-        notes.append(tr(i18n, "usage-approx-note"))
+        notes.append(tr(i18n, "usage-approx-note", unknown=rub_amount(unknown_price)))
     blocks.append("\n".join(notes))
     return "\n\n".join(blocks)
 
@@ -84,7 +87,8 @@ async def on_usage(message: Message, usage_service: UsageService, i18n: I18nCont
         return
     user_id = message.from_user.id
     report = await usage_service.report(user_id)
-    text = report_text(i18n, report, str(usage_service.timezone))
+    timezone = str(usage_service.timezone)
+    text = report_text(i18n, report, timezone, usage_service.unknown_price_rub)
     if message.chat.type != ChatType.PRIVATE:
         # In a group the button would switch the setting of whoever pressed it.
         await reply_text(message, text)

@@ -157,7 +157,9 @@ class UsageService:
         *,
         tz: tzinfo = UTC,
         clock: Callable[[], float] = time.time,
+        unknown_price_rub: Decimal = Decimal(5),
     ) -> None:
+        self.unknown_price_rub = unknown_price_rub  # what an unpriced call is counted as
         self._ledger = ledger
         self._users = users
         self._prices = prices

@@ -249,16 +249,17 @@ async def test_report_texts_in_both_languages(db: Database, texts: dict[str, I18
     usage = service(db, now=now.timestamp())
     report = await usage.report(ALICE)
 
-    english = report_text(texts["en"], report, "UTC")
+    english = report_text(texts["en"], report, "UTC", Decimal(5))
     assert "💬 Chat: 2 requests, 1.75 ₽" in english
     assert "🖼 Images: 1 request, ≈3.00 ₽" in english
     assert "Total: 3 requests, ≈4.75 ₽" in english
     assert "counted in UTC time" in english and "≈ marks an estimate" in english
-    russian = report_text(texts["ru"], report, "UTC")
+    assert "or 5.00 ₽ per call for a model without a listed price" in english
+    russian = report_text(texts["ru"], report, "UTC", Decimal(5))
     assert "💬 Чат: 2 запроса, 1,75 ₽" in russian
     assert "Всего: 5 запросов, ≈5,00 ₽" in russian
     assert "🖼 Картинки: 1 запрос, ≈3,00 ₽" in russian
-    empty = report_text(texts["en"], await usage.report(999), "UTC")
+    empty = report_text(texts["en"], await usage.report(999), "UTC", Decimal(5))
     assert empty.count("No requests.") == 3 and "≈" not in empty
 
     stats = stats_text(texts["ru"], await usage.admin_stats())

@@ -29,7 +29,7 @@ usage-line-total = Total: { usage-requests }, { $approx ->
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
 usage-nothing = No requests.
 usage-timezone-note = Days and months are counted in { $timezone } time.
-usage-approx-note = ≈ marks an estimate from the model's list price (Polza.ai did not report the exact cost).
+usage-approx-note = ≈ marks an estimate: from the model's list price when Polza.ai did not report the exact cost, or { NUMBER($unknown, minimumFractionDigits: 2) } ₽ per call for a model without a listed price.
 usage-button-show-cost = 💰 Show the cost under each answer
 usage-button-hide-cost = Hide the cost under answers
 usage-cost-shown = The cost will be shown under each answer.

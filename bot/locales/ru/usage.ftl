@@ -30,7 +30,7 @@ usage-line-total = Всего: { usage-requests }, { $approx ->
 }{ NUMBER($cost, minimumFractionDigits: 2, maximumFractionDigits: 4) } ₽
 usage-nothing = Запросов не было.
 usage-timezone-note = Дни и месяцы считаются по часовому поясу { $timezone }.
-usage-approx-note = ≈ — оценка по прайсу модели (Polza.ai не сообщила точную стоимость).
+usage-approx-note = ≈ — оценка: по прайсу модели, если Polza.ai не сообщила точную стоимость, или { NUMBER($unknown, minimumFractionDigits: 2) } ₽ за запрос к модели без цены в прайсе.
 usage-button-show-cost = 💰 Показывать стоимость под ответами
 usage-button-hide-cost = Не показывать стоимость под ответами
 usage-cost-shown = Теперь под каждым ответом будет его стоимость.
