@@ -69,7 +69,7 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
             await register_command_menus(
                 bot,
                 i18n_core,
-                settings.admin_user_ids,
+                app.deps.access.admin_ids,  # paired admins too
                 SUPPORTED_LANGUAGES,
                 default_language=settings.default_language,
             )
