@@ -55,7 +55,8 @@ async def on_vision_switch(
     if user_id != callback_data.user_id or user_record is None:
         await query.answer(tr(i18n, "vision-not-yours"))
         return
-    snapshot = await catalogue_snapshot(responder.catalogue)
+    # The vision model offered must be one the user may have (ALLOWED_MODELS).
+    snapshot = responder.models.allowed(await catalogue_snapshot(responder.catalogue))
     model = switch_target(callback_data.model, snapshot, responder.settings.vision_model)
     if model is None:
         await query.answer(tr(i18n, "vision-expired"))

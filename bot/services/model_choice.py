@@ -146,5 +146,9 @@ class ModelResolver:
             user_record, self._catalogue, self._settings, self._users, self._filter
         )
 
+    def allowed(self, snapshot: Catalogue | None) -> Catalogue | None:
+        """`snapshot` with only the chat models `ALLOWED_MODELS` lets users have."""
+        return self._filter.restrict(snapshot) if snapshot is not None else None
+
     async def choose_chat_model(self, user_id: int, model_id: str) -> None:
         await self._users.set_chat_model(user_id, model_id)

@@ -81,7 +81,8 @@ async def answer_media(
         await turn.say(problems.first or turn.text("media-unsupported"))
         return
     model = model or (await responder.chat_model(turn)).id
-    snapshot = await catalogue_snapshot(responder.catalogue)
+    # The vision model offered must be one the user may have (ALLOWED_MODELS).
+    snapshot = responder.models.allowed(await catalogue_snapshot(responder.catalogue))
     info = snapshot.get(model) if snapshot is not None else None
     if info is not None and not info.vision and any(a.kind is FileKind.IMAGE for a in usable):
         await _offer_vision(responder, turn, media, model, snapshot)
