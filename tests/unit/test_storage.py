@@ -174,18 +174,3 @@ async def test_open_kinds_migration_keeps_rows_and_links(
         assert link is not None and link[0] is None  # set null with its message
     finally:
         await db.close()
-
-
-async def test_a_step_landing_below_the_highest_recorded_one_still_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Numbers are reserved for parallel work: a database may hold 11 before 10 exists."""
-    path = tmp_path / "gap.sqlite3"
-    all_steps = list(migrations.MIGRATIONS)
-    monkeypatch.setattr(migrations, "MIGRATIONS", [m for m in all_steps if m[0] != 10])
-    old = await Database.open(path)
-    await old.close()
-    monkeypatch.setattr(migrations, "MIGRATIONS", all_steps)
-    async with aiosqlite.connect(path) as conn:
-        assert await apply_migrations(conn) == ["10:stored_admins"]
-        assert await apply_migrations(conn) == []
