@@ -1,6 +1,6 @@
 FROM python:3.12-slim
 
-# ffmpeg decodes voice notes (pydub shells out to it).
+# ffmpeg decodes voice notes (the bot runs it directly).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ffmpeg \
     && rm -rf /var/lib/apt/lists/*

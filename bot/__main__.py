@@ -51,7 +51,12 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     dp, i18n_core = build_dispatcher(app.deps)
     app.ops.deliver_alerts_with(
         TelegramAlertSender(
-            bot, settings.admin_user_ids, app.deps.users, i18n_core, settings.default_language
+            # Admins paired in earlier runs too (a pairing made now counts from the next start).
+            bot,
+            app.deps.access.admin_ids,
+            app.deps.users,
+            i18n_core,
+            settings.default_language,
         )
     )
     response_types = pin_response_types()  # referenced until the bot stops
@@ -69,7 +74,7 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
             await register_command_menus(
                 bot,
                 i18n_core,
-                settings.admin_user_ids,
+                app.deps.access.admin_ids,  # paired admins too
                 SUPPORTED_LANGUAGES,
                 default_language=settings.default_language,
             )

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
@@ -37,7 +38,9 @@ class AccessMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if not isinstance(event, Update) or user is None or user.is_bot or not _gated(event):
             return await handler(event, data)
-        if await self._access.is_allowed(user.id):
+        chat: Chat | None = data.get("event_chat")
+        group = chat.id if chat is not None and chat.type != ChatType.PRIVATE else None
+        if await self._access.is_allowed(user.id, group) or _pairing(event, self._access):
             # Told before and allowed since: if denied again, they are told again.
             self._told.discard(user.id)
             return await handler(event, data)
@@ -59,6 +62,15 @@ class AccessMiddleware(BaseMiddleware):
 
 # Answered for everyone: a refused user needs their ID to ask the owner for access.
 OPEN_COMMANDS = frozenset({"/id"})
+
+
+def _pairing(update: Update, access: AccessPolicy) -> bool:
+    """`/start <code>` in a private chat while a pairing code is live goes to its handler."""
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE or not access.pairing_pending:
+        return False
+    text = message.text or ""
+    return command_name(text) == "/start" and bool(text.partition(" ")[2].strip())
 
 
 def _gated(update: Update) -> bool:

@@ -9,6 +9,7 @@ any step (a database path that cannot be created, a rejected token) closes what 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from aiogram_i18n.cores import FluentRuntimeCore
 
 from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import run_sync_filters_inline
+from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
 from bot.i18n import setup_i18n
 from bot.middlewares import (
@@ -43,15 +45,19 @@ from bot.observability.instrumented import (
 )
 from bot.observability.runtime import Operations
 from bot.services.access import AccessPolicy
+from bot.services.audio import AudioPreparer
 from bot.services.balance import BalanceService
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
 from bot.services.limits import SpendingGuard
 from bot.services.metering import Meter
 from bot.services.model_choice import ModelResolver
+from bot.services.model_filter import ModelFilter
+from bot.services.pictures import PictureNormaliser
 from bot.services.polza import PolzaClient
 from bot.services.running import RunningAnswers
 from bot.services.transcription import TranscriptionService
+from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
@@ -62,6 +68,8 @@ from handlers import create_routers
 from handlers.groups import GroupNotices
 from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
 from storage.inbox import InboxRepository
+
+logger = logging.getLogger("bot")
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -96,6 +104,9 @@ class Dependencies:
     balance_service: BalanceService
     catalogue: ModelCatalogue
     models: ModelResolver
+    model_filter: ModelFilter
+    audio_preparer: AudioPreparer
+    pictures: PictureNormaliser
     running_answers: RunningAnswers
     conversation_locks: ConversationLocks
     group_notices: GroupNotices
@@ -133,11 +144,20 @@ async def open_app(
     users = UserRepository(db)
     usage_repo = UsageRepository(db)
     timezone = ZoneInfo(settings.timezone)
+    access = AccessPolicy(
+        AccessRepository(db),
+        settings.allowed_user_ids,
+        settings.admin_user_ids,
+        mode=settings.access_mode,
+        allowed_chat_ids=settings.allowed_chat_ids,
+    )
+    await access.load()
+    warn_about_openness(settings, access)
     spending_guard = SpendingGuard(
         usage_repo,
         settings.daily_budget_rub,
         settings.rate_limit_per_minute,
-        settings.admin_user_ids,
+        access.is_admin,  # paired admins too
         tz=timezone,
         global_budget_rub=settings.global_daily_budget_rub,
         max_request_rub=settings.max_request_cost_rub,
@@ -179,12 +199,28 @@ async def open_app(
         poll_interval=settings.image_poll_interval_seconds,
         timeout=settings.image_timeout_seconds,
         journal=ops.journal,
+        url_policy=UrlPolicy.for_polza(settings.polza_base_url, settings.image_result_hosts),
     )
     stack.push_async_callback(image_service.close)
-    models = ModelResolver(catalogue, settings, users)
+    model_filter = ModelFilter(settings.allowed_models)
+    if not model_filter.allows(settings.default_chat_model):
+        logger.warning(
+            "DEFAULT_CHAT_MODEL %s is not in ALLOWED_MODELS: the first allowed chat model in"
+            " Polza's catalogue is used instead",
+            settings.default_chat_model,
+        )
+    models = ModelResolver(catalogue, settings, users, model_filter)
+    audio_preparer = AudioPreparer(
+        chunk_seconds=settings.voice_chunk_seconds,
+        max_upload_bytes=settings.stt_max_upload_mb * 1024 * 1024,
+        max_duration_seconds=settings.voice_max_duration_seconds,
+    )
+    stack.callback(audio_preparer.close)
+    pictures = PictureNormaliser()
+    stack.callback(pictures.close)
     running_answers = RunningAnswers()
     image_jobs = UserJobs()
-    conversation_locks = ConversationLocks()
+    conversation_locks = ConversationLocks(settings.max_queued_per_conversation)
     ops.metrics.watch_queue(conversation_locks.depth)
     responder = Responder(
         bot=bot,
@@ -209,9 +245,7 @@ async def open_app(
     deps = Dependencies(
         settings=settings,
         users=users,
-        access=AccessPolicy(
-            AccessRepository(db), settings.allowed_user_ids, settings.admin_user_ids
-        ),
+        access=access,
         responder=responder,
         studio=studio,
         chat_service=chat_service,
@@ -227,6 +261,9 @@ async def open_app(
         balance_service=BalanceService(polza_sdk, settings.polza_v2_url),
         catalogue=catalogue,
         models=models,
+        model_filter=model_filter,
+        audio_preparer=audio_preparer,
+        pictures=pictures,
         running_answers=running_answers,
         conversation_locks=conversation_locks,
         group_notices=GroupNotices(),
@@ -244,12 +281,35 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     # Albums first: in groups only an album's first part carries the mention.
     dp.update.outer_middleware(AlbumMiddleware(AlbumCollector(settings.album_window_seconds)))
     dp.update.outer_middleware(AddressingMiddleware(settings.group_trigger_keyword))
-    dp.update.outer_middleware(ConversationOrderMiddleware(deps.conversation_locks))
+    dp.update.outer_middleware(
+        ConversationOrderMiddleware(deps.conversation_locks, deps.spending_guard)
+    )
     dp.update.outer_middleware(UserMiddleware(deps.users, settings.default_language))
     i18n_core = setup_i18n(dp, deps.users, settings.default_language)
     # After i18n: the refusal is in the user's language.
     dp.update.outer_middleware(AccessMiddleware(deps.access))
+    # After the access check: a stranger hears only that they are not allowed.
+    dp.update.outer_middleware(ArrivalRefusalMiddleware())
     dp.update.outer_middleware(TurnMiddleware(deps.responder))
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
     return dp, i18n_core
+
+
+def warn_about_openness(settings: Settings, access: AccessPolicy) -> None:
+    """One WARNING per way the bot is open to spending, and the owner pairing code if needed."""
+    if settings.access_mode == "open":
+        logger.warning(
+            "ACCESS_MODE=open: any Telegram user can use the bot and spend your Polza balance"
+        )
+    if settings.daily_budget_rub <= 0 and settings.rate_limit_per_minute <= 0:
+        logger.warning(
+            "No DAILY_BUDGET_RUB and no RATE_LIMIT_PER_MINUTE: nothing limits what one user spends"
+        )
+    code = access.new_pairing_code()
+    if code is not None:
+        logger.warning(
+            "No admin yet (ADMIN_USER_IDS is empty). To become the owner, send /start %s to the"
+            " bot in a private chat. The code works once and changes at every start.",
+            code,
+        )

@@ -16,6 +16,7 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 IdList = Annotated[frozenset[int], NoDecode]
+NameList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -30,15 +31,20 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
 
     default_chat_model: str = "openai/gpt-4o-mini"
+    # Chat models users may pick: ids or fnmatch patterns such as "openai/*" (empty: any).
+    allowed_models: NameList = ()
     # Offered with one tap when the user's chat model cannot see a photo they sent.
     vision_model: str = "openai/gpt-4o-mini"
     default_image_model: str = "bytedance/seedream-4"
     transcription_model: str = "openai/whisper-1"
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
+    # invite: only admins and allowed users (ALLOWED_USER_IDS, /allow); open: anyone not denied.
+    access_mode: Literal["invite", "open"] = "invite"
     allowed_user_ids: IdList = frozenset()
     admin_user_ids: IdList = frozenset()
-    # Groups the bot serves (empty: any group it is added to).
+    # Groups the bot serves (empty: any group it is added to). In invite mode every member of
+    # a listed group is served; with the list empty, only allowed users are, in any group.
     allowed_chat_ids: IdList = frozenset()
     # In groups, a message starting with this word is addressed to the bot too ("" = off).
     group_trigger_keyword: str = ""
@@ -83,6 +89,13 @@ class Settings(BaseSettings):
     # Photos and files: an album is answered once no part has arrived for this long.
     album_window_seconds: float = Field(default=0.8, ge=0.1, le=5.0)
     document_max_kb: int = Field(default=512, ge=1, le=20_480)
+    # Per request, after every picture is re-encoded (JPEG, long side ≤ 2048 px).
+    max_image_bytes_per_request: int = Field(default=8_000_000, ge=100_000)
+    # Per request, all attached text files together.
+    max_attached_text_chars: int = Field(default=100_000, ge=1_000)
+    # Hosts /image results may be downloaded from (fnmatch patterns); empty: polza.ai and
+    # *.polza.ai. The host of POLZA_BASE_URL is always allowed.
+    image_result_hosts: NameList = ()
 
     # Polza's model catalogue is cached this long, then refreshed in the background.
     catalogue_ttl_seconds: float = Field(default=600.0, ge=5)
@@ -102,6 +115,8 @@ class Settings(BaseSettings):
     max_request_cost_rub: float = Field(default=0, ge=0)
     # What a call to a model without catalogue prices is counted as, in the ledger and limits.
     unknown_price_rub: float = Field(default=5.0, gt=0)
+    # Messages that may wait behind the one being answered, per conversation.
+    max_queued_per_conversation: int = Field(default=3, ge=0, le=100)
     timezone: str = "UTC"
 
     @field_validator("allowed_user_ids", "admin_user_ids", "allowed_chat_ids", mode="before")
@@ -121,6 +136,14 @@ class Settings(BaseSettings):
         bot_id, colon, secret = value.get_secret_value().partition(":")
         if not colon or not bot_id.isdigit() or not secret or any(c.isspace() for c in secret):
             raise ValueError("must be the token @BotFather gave, like 123456789:AAH…")
+        return value
+
+    @field_validator("allowed_models", "image_result_hosts", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = (part.strip() for part in value.replace(";", ",").split(","))
+            return tuple(part for part in parts if part)
         return value
 
     @field_validator("polza_base_url", "telegram_api_url")

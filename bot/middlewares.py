@@ -1,17 +1,18 @@
-"""Per-update context for handlers: conversation order, the stored user, in-flight tracking."""
+"""Per-update context for handlers: conversation order, limits at arrival, the stored user."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Message, TelegramObject, Update
 
 from bot.conversation import conversation_key
 from bot.i18n import language_for
+from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.telegram.addressing import Addressing, command_name, detect
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
@@ -20,21 +21,41 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
+# Commands that (with arguments) ask Polza for something; other commands never do.
+BILLED_COMMANDS = frozenset({"/image"})
+# Why a message was refused on arrival: a full queue, or the rate limit.
+ArrivalRefusal = Literal["queue_full"] | LimitVerdict
+ARRIVAL_REFUSAL = "arrival_refusal"  # its key in the handler data
 
 
 class ConversationLocks:
-    """One FIFO lock per conversation, dropped when nobody holds or waits for it."""
+    """One FIFO lock per conversation, dropped when nobody holds or waits for it.
 
-    def __init__(self) -> None:
+    Runs that lead to Polza calls (`billed=True`) are counted per conversation, so the
+    ordering middleware can refuse a message once `max_queued` of them already wait behind
+    the one being answered.
+    """
+
+    def __init__(self, max_queued: int | None = None) -> None:
         self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+        self._billed: dict[ConversationKey, int] = {}
+        self._max_queued = max_queued
 
     def depth(self) -> int:
         """Updates being handled or waiting for their turn, over all conversations."""
         return sum(users for _, users in self._locks.values())
 
-    async def run(self, key: ConversationKey, call: Callable[[], Awaitable[Any]]) -> Any:
+    def has_room(self, key: ConversationKey) -> bool:
+        """Whether one more billed run may queue (the one answered plus `max_queued`)."""
+        return self._max_queued is None or self._billed.get(key, 0) <= self._max_queued
+
+    async def run(
+        self, key: ConversationKey, call: Callable[[], Awaitable[Any]], *, billed: bool = False
+    ) -> Any:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
+        if billed:
+            self._billed[key] = self._billed.get(key, 0) + 1
         try:
             async with lock:
                 return await call()
@@ -44,6 +65,12 @@ class ConversationLocks:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+            if billed:
+                left = self._billed[key] - 1
+                if left:
+                    self._billed[key] = left
+                else:
+                    del self._billed[key]
 
 
 class AddressingMiddleware(BaseMiddleware):
@@ -83,10 +110,16 @@ class ConversationOrderMiddleware(BaseMiddleware):
     Registered as an outer update middleware before any that does I/O: the lock is requested
     before the update task first waits on anything, and asyncio locks wake waiters
     first-come first-served.
+
+    A message that would reach Polza is admitted here, on arrival, before it queues: with the
+    conversation's queue full, or over the user's rate limit (the slot is taken now), it goes
+    on without queueing and carries the reason as `arrival_refusal`, for
+    `ArrivalRefusalMiddleware` to tell the user once the user's language is known.
     """
 
-    def __init__(self, locks: ConversationLocks) -> None:
+    def __init__(self, locks: ConversationLocks, guard: SpendingGuard | None = None) -> None:
         self._locks = locks
+        self._guard = guard
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = event.message if isinstance(event, Update) else None
@@ -98,7 +131,31 @@ class ConversationOrderMiddleware(BaseMiddleware):
         data["conversation"] = key
         if command_name(message.text) in STOP_COMMANDS:
             return await handler(event, data)  # it must not wait behind what it stops
-        return await self._locks.run(key, lambda: handler(event, data))
+        if not leads_to_polza(message):
+            return await self._locks.run(key, lambda: handler(event, data))
+        refusal = self._admit(key)
+        if refusal is not None:
+            data[ARRIVAL_REFUSAL] = refusal
+            return await handler(event, data)  # told at once, not queued
+        return await self._locks.run(key, lambda: handler(event, data), billed=True)
+
+    def _admit(self, key: ConversationKey) -> ArrivalRefusal | None:
+        # No await here: two arrivals must not both see the last free place.
+        if not self._locks.has_room(key):
+            return "queue_full"
+        return self._guard.take_rate_slot(key.user_id) if self._guard is not None else None
+
+
+def leads_to_polza(message: Message) -> bool:
+    """Whether answering `message` may call Polza: words, media, or a billed command."""
+    if message.photo or message.document or message.voice or message.audio:
+        return True
+    if message.video_note:
+        return True
+    text = (message.text or "").strip()
+    if not text.startswith("/"):
+        return bool(text)
+    return command_name(text) in BILLED_COMMANDS and bool(text.partition(" ")[2].strip())
 
 
 class UserMiddleware(BaseMiddleware):

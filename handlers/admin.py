@@ -34,13 +34,11 @@ USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{2,31})")
 
 _ALLOW_KEYS = {
     AllowOutcome.ALLOWED: "admin-allowed",
-    AllowOutcome.ALLOWED_NOW_INVITE_ONLY: "admin-allowed-invite-only",
     AllowOutcome.ALREADY_ALLOWED: "admin-already-allowed",
     AllowOutcome.ADMIN: "admin-allow-admin",
 }
 _DENY_KEYS = {
     DenyOutcome.DENIED: "admin-denied",
-    DenyOutcome.DENIED_NOW_OPEN: "admin-denied-now-open",
     DenyOutcome.ALREADY_DENIED: "admin-already-denied",
     DenyOutcome.ADMIN: "admin-deny-admin",
 }

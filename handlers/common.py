@@ -1,15 +1,21 @@
-"""/start and /help."""
+"""/start (with the owner's pairing code too) and /help."""
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Router
-from aiogram.filters import Command, CommandStart
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
 from bot.i18n import tr
+from bot.services.access import AccessPolicy
 from storage import UserRecord
+
+logger = logging.getLogger(__name__)
 
 
 def _model(user_record: UserRecord | None, settings: Settings) -> str:
@@ -19,9 +25,25 @@ def _model(user_record: UserRecord | None, settings: Settings) -> str:
 
 
 async def on_start(
-    message: Message, settings: Settings, i18n: I18nContext, user_record: UserRecord | None = None
+    message: Message,
+    command: CommandObject,
+    settings: Settings,
+    access: AccessPolicy,
+    i18n: I18nContext,
+    user_record: UserRecord | None = None,
 ) -> None:
-    name = message.from_user.first_name if message.from_user else ""
+    user = message.from_user
+    code = (command.args or "").strip()
+    private = message.chat.type == ChatType.PRIVATE
+    if code and user is not None and private and access.pairing_pending:
+        if await access.pair(user.id, code):
+            logger.warning("User %s paired as the bot's admin", user.id)
+            await message.answer(tr(i18n, "pairing-done"))
+        else:
+            logger.info("User %s sent a wrong pairing code", user.id)
+            await message.answer(tr(i18n, "pairing-failed"))
+        return
+    name = user.first_name if user else ""
     await message.answer(tr(i18n, "welcome", name=name, model=_model(user_record, settings)))
 
 

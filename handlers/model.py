@@ -19,6 +19,7 @@ from bot.services.catalogue import (
     ModelKind,
 )
 from bot.services.model_choice import choose_model
+from bot.services.model_filter import ModelFilter
 from bot.telegram.model_picker import (
     ModelNav,
     ModelsTarget,
@@ -41,17 +42,18 @@ async def on_model(
     command: CommandObject,
     settings: Settings,
     catalogue: ModelCatalogue,
+    model_filter: ModelFilter,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
 ) -> None:
     if user_record is None:  # sent on behalf of a channel: there is no user to configure
         return
     try:
-        snapshot = await catalogue.get()
+        snapshot = model_filter.restrict(await catalogue.get())
     except CatalogueUnavailable:
         await reply_to(message, tr(i18n, "model-catalogue-unavailable"))
         return
-    state = _state(user_record, settings, snapshot)
+    state = _state(user_record, settings, snapshot, model_filter)
     query = (command.args or "").strip()
     if query:
         view = search_view(i18n, snapshot, state, query)
@@ -65,6 +67,7 @@ async def on_model_button(
     callback_data: ModelNav,
     settings: Settings,
     catalogue: ModelCatalogue,
+    model_filter: ModelFilter,
     users: UserRepository,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
@@ -80,7 +83,8 @@ async def on_model_button(
         await query.answer(tr(i18n, "model-not-yours"))
         return
     try:
-        snapshot = await catalogue.get()
+        # Only allowed models: a button for any other one no longer resolves.
+        snapshot = model_filter.restrict(await catalogue.get())
     except CatalogueUnavailable:
         await query.answer(tr(i18n, "model-catalogue-unavailable-short"))
         return
@@ -90,10 +94,10 @@ async def on_model_button(
         return
     if isinstance(target, PickTarget):
         await choose_model(users, user_record.id, target.model)
-        state = _state(user_record, settings, snapshot, chosen=target.model)
+        state = _state(user_record, settings, snapshot, model_filter, chosen=target.model)
         view = chosen_view(i18n, snapshot, state, target.model)
     else:
-        state = _state(user_record, settings, snapshot)
+        state = _state(user_record, settings, snapshot, model_filter)
         if isinstance(target, ModelsTarget):
             view = models_view(i18n, snapshot, state, target.kind, target.provider, target.page)
         else:
@@ -111,6 +115,7 @@ def _state(
     user_record: UserRecord,
     settings: Settings,
     snapshot: Catalogue,
+    model_filter: ModelFilter,
     *,
     chosen: ModelInfo | None = None,
 ) -> PickerState:
@@ -123,7 +128,7 @@ def _state(
     return PickerState.build(
         chat_choice=chat,
         image_choice=image,
-        default_chat=settings.default_chat_model,
+        default_chat=model_filter.chat_default(settings.default_chat_model, snapshot),
         default_image=settings.default_image_model,
         catalogue=snapshot,
     )

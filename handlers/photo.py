@@ -13,6 +13,7 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.middlewares import ConversationLocks
 from bot.services.model_lookup import catalogue_snapshot
+from bot.services.pictures import PictureNormaliser
 from bot.telegram.addressing import Addressing
 from bot.telegram.albums import PendingAlbum
 from bot.telegram.attachments import IMAGE_MIME_TYPES, media_message
@@ -28,6 +29,7 @@ async def on_media(
     turn: Turn,
     addressing: Addressing,
     responder: Responder,
+    pictures: PictureNormaliser,
     album: PendingAlbum | None = None,
 ) -> None:
     """A photo, picture or file (with the rest of its album): answered in one request."""
@@ -36,7 +38,8 @@ async def on_media(
             await album.complete()  # the other parts are settled with this refusal
         return
     text = user_turn(addressing, has_media=False)
-    await answer_media(responder, turn, await media_message(message, text, album))
+    media = await media_message(message, text, album)
+    await answer_media(responder, turn, media, pictures=pictures)
 
 
 async def on_vision_switch(
@@ -44,6 +47,7 @@ async def on_vision_switch(
     callback_data: VisionSwitch,
     responder: Responder,
     conversation_locks: ConversationLocks,
+    pictures: PictureNormaliser,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
 ) -> None:
@@ -51,7 +55,8 @@ async def on_vision_switch(
     if user_id != callback_data.user_id or user_record is None:
         await query.answer(tr(i18n, "vision-not-yours"))
         return
-    snapshot = await catalogue_snapshot(responder.catalogue)
+    # The vision model offered must be one the user may have (ALLOWED_MODELS).
+    snapshot = responder.models.allowed(await catalogue_snapshot(responder.catalogue))
     model = switch_target(callback_data.model, snapshot, responder.settings.vision_model)
     if model is None:
         await query.answer(tr(i18n, "vision-expired"))
@@ -69,7 +74,7 @@ async def on_vision_switch(
         return
 
     async def answer() -> None:
-        await answer_media(responder, turn, pending.media, model)
+        await answer_media(responder, turn, pending.media, model, pictures=pictures)
 
     # A button press skips the message queue; the answer itself must wait its turn.
     await conversation_locks.run(pending.conversation, answer)

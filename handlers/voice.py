@@ -13,7 +13,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram_i18n import I18nContext
 
 from bot.i18n import polza_error_text, tr
-from bot.services.audio import AudioError, AudioErrorKind, prepare_audio
+from bot.services.audio import AudioError, AudioErrorKind, AudioPreparer
 from bot.services.errors import PolzaError
 from bot.services.limits import LimitExceeded
 from bot.services.transcription import TranscriptionService
@@ -63,7 +63,11 @@ def transcript_html(i18n: I18nContext, text: str) -> str:
 
 
 async def on_recording(
-    message: Message, turn: Turn, responder: Responder, transcription: TranscriptionService
+    message: Message,
+    turn: Turn,
+    responder: Responder,
+    transcription: TranscriptionService,
+    audio_preparer: AudioPreparer,
 ) -> None:
     recording = recording_of(message)
     if recording is None:
@@ -74,6 +78,8 @@ async def on_recording(
         await turn.say(turn.text("voice-too-big", limit=limit_mb))
         return
     max_minutes = settings.voice_max_duration_seconds / 60
+    # Telegram's duration is only a hint (None for a file sent as a document): the measured
+    # length is checked again while decoding, before anything is uploaded.
     if recording.duration is not None and recording.duration > settings.voice_max_duration_seconds:
         await turn.say(turn.text("voice-too-long", minutes=round(max_minutes)))
         return
@@ -85,7 +91,7 @@ async def on_recording(
         message_thread_id=topic_of(turn.message),
         action=ChatAction.TYPING,
     ):
-        text = await _transcribe(turn, responder, recording, transcription)
+        text = await _transcribe(turn, responder, recording, transcription, audio_preparer)
     if text is None:
         return
     if not text.strip():
@@ -96,20 +102,19 @@ async def on_recording(
 
 
 async def _transcribe(
-    turn: Turn, responder: Responder, recording: Recording, transcription: TranscriptionService
+    turn: Turn,
+    responder: Responder,
+    recording: Recording,
+    transcription: TranscriptionService,
+    audio_preparer: AudioPreparer,
 ) -> str | None:
     """The recording's text, or None after telling the user what went wrong."""
-    settings = responder.settings
     try:
         downloaded = await responder.bot.download(recording.file)
         if downloaded is None:
             raise AudioError(AudioErrorKind.EMPTY, "nothing downloaded")
-        chunks = await prepare_audio(
-            downloaded.read(),
-            mime_type=recording.mime_type,
-            file_name=recording.file_name,
-            chunk_seconds=settings.voice_chunk_seconds,
-            max_upload_bytes=settings.stt_max_upload_mb * MB,
+        chunks = await audio_preparer.prepare(
+            downloaded.read(), mime_type=recording.mime_type, file_name=recording.file_name
         )
         result = await transcription.transcribe(
             chunks,
@@ -119,6 +124,10 @@ async def _transcribe(
         )
     except AudioError as error:
         logger.info("Unusable recording from user %s: %s", turn.user.id, error)
+        if error.kind is AudioErrorKind.TOO_LONG:
+            minutes = round(audio_preparer.max_duration_seconds / 60)
+            await turn.say(turn.text("voice-too-long", minutes=minutes))
+            return None
         key = {
             AudioErrorKind.EMPTY: "voice-empty",
             AudioErrorKind.UNSUPPORTED: "voice-unsupported",

@@ -1,4 +1,4 @@
-"""Admins' runtime access decisions: one row per user, either allowed or denied."""
+"""Admins' runtime access decisions (one row per user, allowed or denied) and stored admins."""
 
 from __future__ import annotations
 
@@ -55,3 +55,14 @@ class AccessRepository:
             )
             for row in rows
         ]
+
+    async def admins(self) -> frozenset[int]:
+        rows = await self._db.fetch_all("SELECT user_id FROM admins")
+        return frozenset(int(row["user_id"]) for row in rows)
+
+    async def add_admin(self, user_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT OR IGNORE INTO admins (user_id, added_at) VALUES (?, ?)",
+                (user_id, time.time()),
+            )

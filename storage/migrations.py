@@ -180,7 +180,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX usage_time ON usage (created_at)",
         ),
     ),
-    # 8 and 10 are taken by work landing beside this one (inbox attempts, access). Steps are
+    # 8 is taken by work landing beside this one (inbox attempts). Steps are
     # applied by whether their version is recorded, so one that lands late still runs.
     (
         9,
@@ -191,6 +191,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE users ADD COLUMN first_name TEXT",
             "ALTER TABLE users ADD COLUMN last_name TEXT",
             "CREATE INDEX users_username ON users (username COLLATE NOCASE)",
+        ),
+    ),
+    (
+        10,
+        "stored_admins",
+        (
+            # Admins made at runtime: the owner paired with the start-up code.
+            """
+            CREATE TABLE admins (
+                user_id INTEGER PRIMARY KEY,
+                added_at REAL NOT NULL
+            )
+            """,
         ),
     ),
     (

@@ -39,8 +39,8 @@ async def _mode(ctx: DoctorContext) -> Check:
             GROUP,
             "Who can use it",
             "anyone who finds the bot, on your Polza balance",
-            "list users in ALLOWED_USER_IDS, or /allow <id> as an admin (the first /allow"
-            " makes the bot invite-only)",
+            "set ACCESS_MODE=invite (the default), then list users in ALLOWED_USER_IDS or"
+            " /allow <id> as an admin",
         )
     return ok(
         GROUP,
@@ -57,7 +57,7 @@ def _admins(ctx: DoctorContext) -> Check:
             "Admins",
             "none: nobody can /allow, /deny, see /stats or /balance",
             "put your Telegram id into ADMIN_USER_IDS (the bot tells you your id when it"
-            " refuses you)",
+            " refuses you), or send /start <code> with the pairing code the bot logs at start",
         )
     return ok(GROUP, "Admins", f"{len(admins)} in ADMIN_USER_IDS")
 

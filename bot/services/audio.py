@@ -9,22 +9,28 @@ Measured with the imageio-ffmpeg 0.8.1 wheel (ffmpeg 9.0.2, libopus and libmp3la
   pipe ("partial file"; an audio-only M4A laid out the same way happened to work). ffmpeg's
   ``cache:pipe:0`` input spools to an unlinked temp file and can seek back, so ISO-BMFF input
   (MP4/M4A/MOV: video notes, iPhone memos) is read through it; everything else through a pipe.
-* pydub was tried and dropped here: without ffprobe ``from_file`` needs the exact decoder name
-  (``format=`` alone still runs ffprobe: ``codec="opus"`` for OGG/Opus but ``"vorbis"`` for
-  OGG/Vorbis, ``"aac"`` for M4A, ...); for such an MP4 read through a pipe it returns an empty
-  segment without raising; it holds the decoded audio as full-rate PCM (3-6 times the memory of
-  the 16 kHz mono used here); and its export goes through temp files that stay behind when
-  encoding fails. ``configure_ffmpeg`` still points pydub at the same binary for other code.
+* pydub is not used (and not a dependency): without ffprobe its ``from_file`` needs the exact
+  decoder name (``codec="opus"`` for OGG/Opus but ``"vorbis"`` for OGG/Vorbis, ``"aac"`` for
+  M4A, ...); for such an MP4 read through a pipe it returns an empty segment without raising;
+  it holds the decoded audio in memory as full-rate PCM; and its export leaves temp files
+  behind when encoding fails. Nothing it offers is needed on top of ffmpeg itself.
+
+Bounds (a small hostile file must not cost much): the decode stops at the duration limit
+plus one second (``-t``), so a longer recording is *measured* as too long and refused before
+any upload; the input may use only the ``pipe`` and ``cache`` protocols (``-protocol_whitelist``:
+no playlist or concat input reaches files or the network); the decoded 16 kHz PCM goes to a
+temporary file, never whole into memory: only the few seconds around each planned cut and one
+chunk at a time are read back; ffmpeg runs in the `AudioPreparer`'s own small thread pool.
 
 Output: a short OGG/Opus recording passes through byte for byte; anything else becomes OGG/Opus
 (libopus, 16 kHz mono, 24 kbit/s, constrained VBR so chunk sizes are predictable), or MP3 when
-the ffmpeg build has no libopus. Decoding holds 32 KB of PCM per second of audio (about
-115 MB per hour), so callers should cap how long a recording they accept.
+the ffmpeg build has no libopus.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import enum
 import functools
 import itertools
@@ -35,9 +41,10 @@ import operator
 import shutil
 import subprocess
 import sys
-import warnings
+import tempfile
 from array import array
 from dataclasses import dataclass
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +58,15 @@ SIZE_HEADROOM = 0.8  # plan chunks at 80% of the upload limit; oversized ones ar
 _FRAME = SAMPLE_RATE // 50  # 20 ms, the step of the pause search
 _ISO_BMFF_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide"})
 _MEDIA_APPLICATION_TYPES = frozenset({"application/ogg", "application/octet-stream"})
+# Protocols an input may open: the bytes come through stdin, ISO-BMFF through ffmpeg's cache.
+_INPUT_PROTOCOLS = "cache,pipe"
 
 
 class AudioErrorKind(enum.StrEnum):
     CORRUPT = "corrupt"  # cannot be decoded
     EMPTY = "empty"  # no bytes, no audio stream, or shorter than MIN_DURATION_SECONDS
     UNSUPPORTED = "unsupported"  # not an audio/video format
+    TOO_LONG = "too_long"  # measured longer than the duration limit
 
 
 class AudioError(Exception):
@@ -94,17 +104,8 @@ _MP3 = _Encoder(
 
 
 def configure_ffmpeg() -> str:
-    """Find ffmpeg (system first, else the imageio-ffmpeg wheel), point pydub at it, return it."""
-    path = _ffmpeg_exe()
-    with warnings.catch_warnings():
-        # pydub warns on import that audioop is deprecated (Python 3.11-3.12) and, with no ffmpeg
-        # on PATH, that it defaults to "ffmpeg"; the converter is set right below, and under
-        # pytest's filterwarnings=error either warning would fail the import.
-        warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-        warnings.filterwarnings("ignore", "Couldn't find ffmpeg or avconv", RuntimeWarning)
-        from pydub import AudioSegment
-    AudioSegment.converter = path
-    return path
+    """Find ffmpeg (system first, else the imageio-ffmpeg wheel) and return its path."""
+    return _ffmpeg_exe()
 
 
 @functools.cache
@@ -128,6 +129,45 @@ def _encoder(ffmpeg: str) -> _Encoder:
     return _MP3
 
 
+class AudioPreparer:
+    """`prepare_audio` with fixed limits, on its own small thread pool (shut down by `close`)."""
+
+    def __init__(
+        self,
+        *,
+        chunk_seconds: float,
+        max_upload_bytes: int,
+        max_duration_seconds: float,
+        workers: int = 2,
+    ) -> None:
+        self._chunk_seconds = chunk_seconds
+        self._max_upload_bytes = max_upload_bytes
+        self._max_duration = max_duration_seconds
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="audio"
+        )
+
+    @property
+    def max_duration_seconds(self) -> float:
+        return self._max_duration
+
+    async def prepare(
+        self, data: bytes, *, mime_type: str | None, file_name: str | None
+    ) -> list[AudioChunk]:
+        return await prepare_audio(
+            data,
+            mime_type=mime_type,
+            file_name=file_name,
+            chunk_seconds=self._chunk_seconds,
+            max_upload_bytes=self._max_upload_bytes,
+            max_duration_seconds=self._max_duration,
+            executor=self._executor,
+        )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
 async def prepare_audio(
     data: bytes,
     *,
@@ -135,20 +175,25 @@ async def prepare_audio(
     file_name: str | None,
     chunk_seconds: float,
     max_upload_bytes: int,
+    max_duration_seconds: float = 3600.0,
+    executor: concurrent.futures.Executor | None = None,
 ) -> list[AudioChunk]:
     """Turn a downloaded recording into upload-ready chunks, in order. Raises `AudioError`.
 
     A short OGG/Opus recording (a Telegram voice note) comes back unchanged as one
     ``voice.ogg``; anything else is re-encoded and split into ``voice-001.ogg``, ... of at most
     `chunk_seconds` and `max_upload_bytes` each, cut at the quietest moment near each boundary.
+    A recording measured longer than `max_duration_seconds` raises ``TOO_LONG`` (whatever its
+    metadata said): decoding stops just past the limit.
     """
-    if chunk_seconds <= 0 or max_upload_bytes <= 0:
-        raise ValueError("chunk_seconds and max_upload_bytes must be positive")
+    if chunk_seconds <= 0 or max_upload_bytes <= 0 or max_duration_seconds <= 0:
+        raise ValueError("chunk_seconds, max_upload_bytes and the duration must be positive")
     if not data:
         raise AudioError(AudioErrorKind.EMPTY, "no data")
-    return await asyncio.to_thread(
-        _prepare, data, mime_type, file_name, chunk_seconds, max_upload_bytes
+    job = functools.partial(
+        _prepare, data, mime_type, file_name, chunk_seconds, max_upload_bytes, max_duration_seconds
     )
+    return await asyncio.get_running_loop().run_in_executor(executor, job)
 
 
 def _check_media_type(mime_type: str | None, file_name: str | None) -> None:
@@ -168,27 +213,29 @@ def _prepare(
     file_name: str | None,
     chunk_seconds: float,
     max_upload_bytes: int,
+    max_duration: float,
 ) -> list[AudioChunk]:
     _check_media_type(mime_type, file_name)  # here: mimetypes reads its tables on first use
     ffmpeg = _ffmpeg_exe()
-    pcm = _decode(ffmpeg, data)
-    samples = len(pcm) // SAMPLE_BYTES
-    duration = samples / SAMPLE_RATE
-    if duration < MIN_DURATION_SECONDS:
-        raise AudioError(AudioErrorKind.EMPTY, f"{duration:.3f} s of audio")
-    if _is_ogg_opus(data) and duration <= chunk_seconds and len(data) <= max_upload_bytes:
-        return [AudioChunk("voice.ogg", data, "audio/ogg", duration)]
+    with tempfile.TemporaryDirectory(prefix="audio-") as folder:
+        pcm = _decode(ffmpeg, data, Path(folder) / "audio.pcm", max_duration + 1)
+        duration = pcm.samples / SAMPLE_RATE
+        if duration > max_duration:
+            raise AudioError(AudioErrorKind.TOO_LONG, f"more than {max_duration:.0f} s")
+        if duration < MIN_DURATION_SECONDS:
+            raise AudioError(AudioErrorKind.EMPTY, f"{duration:.3f} s of audio")
+        if _is_ogg_opus(data) and duration <= chunk_seconds and len(data) <= max_upload_bytes:
+            return [AudioChunk("voice.ogg", data, "audio/ogg", duration)]
 
-    encoder = _encoder(ffmpeg)
-    by_size = max_upload_bytes * SIZE_HEADROOM / encoder.bytes_per_second
-    limit = int(min(chunk_seconds, by_size) * SAMPLE_RATE)
-    if limit < SAMPLE_RATE:
-        raise ValueError("chunk_seconds or max_upload_bytes allows less than 1 s per chunk")
-    levels = _samples(pcm)
-    cuts = _cut_points(levels, limit)
-    pieces: list[tuple[bytes, int]] = []
-    for start, end in itertools.pairwise(cuts):
-        pieces.extend(_encode_within(ffmpeg, encoder, pcm, levels, start, end, max_upload_bytes))
+        encoder = _encoder(ffmpeg)
+        by_size = max_upload_bytes * SIZE_HEADROOM / encoder.bytes_per_second
+        limit = int(min(chunk_seconds, by_size) * SAMPLE_RATE)
+        if limit < SAMPLE_RATE:
+            raise ValueError("chunk_seconds or max_upload_bytes allows less than 1 s per chunk")
+        cuts = _cut_points(pcm, limit)
+        pieces: list[tuple[bytes, int]] = []
+        for start, end in itertools.pairwise(cuts):
+            pieces.extend(_encode_within(ffmpeg, encoder, pcm, start, end, max_upload_bytes))
     logger.debug("audio: %.1f s re-encoded into %d chunk(s)", duration, len(pieces))
     return [
         AudioChunk(
@@ -199,6 +246,25 @@ def _prepare(
         )
         for number, (encoded, length) in enumerate(pieces, start=1)
     ]
+
+
+class _Pcm:
+    """Decoded 16 kHz mono s16le audio in a file, read back a slice at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.samples = path.stat().st_size // SAMPLE_BYTES
+
+    def read(self, start: int, end: int) -> bytes:
+        with self.path.open("rb") as file:
+            file.seek(start * SAMPLE_BYTES)
+            return file.read((end - start) * SAMPLE_BYTES)
+
+    def levels(self, start: int, end: int) -> array[int]:
+        levels = array("h", self.read(start, end))
+        if sys.byteorder == "big":
+            levels.byteswap()
+        return levels
 
 
 def _run(ffmpeg: str, args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
@@ -214,16 +280,19 @@ def _run(ffmpeg: str, args: list[str], stdin: bytes) -> subprocess.CompletedProc
         raise AudioError(AudioErrorKind.CORRUPT, "ffmpeg timed out") from error
 
 
-def _decode(ffmpeg: str, data: bytes) -> bytes:
-    """The first audio stream as 16 kHz mono s16le PCM."""
+def _decode(ffmpeg: str, data: bytes, target: Path, cap_seconds: float) -> _Pcm:
+    """The first audio stream, at most `cap_seconds` of it, as 16 kHz mono PCM in `target`."""
     source = "cache:pipe:0" if data[4:8] in _ISO_BMFF_BOXES else "pipe:0"
-    rate = str(SAMPLE_RATE)
-    args = ["-i", source, "-map", "0:a:0", "-ac", "1", "-ar", rate, "-f", "s16le", "pipe:1"]
+    args = [
+        *("-protocol_whitelist", _INPUT_PROTOCOLS, "-i", source),
+        *("-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-t", f"{cap_seconds:.3f}"),
+        *("-f", "s16le", "-y", f"file:{target}"),
+    ]
     result = _run(ffmpeg, args, data)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip()
         raise AudioError(_failure_kind(message), message[-500:])
-    return result.stdout
+    return _Pcm(target)
 
 
 def _failure_kind(message: str) -> AudioErrorKind:
@@ -243,16 +312,9 @@ def _is_ogg_opus(data: bytes) -> bool:
     return data[body : body + 8] == b"OpusHead"
 
 
-def _samples(pcm: bytes) -> array[int]:
-    levels = array("h", pcm[: len(pcm) - len(pcm) % SAMPLE_BYTES])
-    if sys.byteorder == "big":
-        levels.byteswap()
-    return levels
-
-
-def _cut_points(levels: array[int], limit: int) -> list[int]:
+def _cut_points(pcm: _Pcm, limit: int) -> list[int]:
     """Chunk boundaries (in samples): even lengths of at most `limit`, moved into pauses."""
-    total = len(levels)
+    total = pcm.samples
     target = math.ceil(total / math.ceil(total / limit))
     reach = min(int(CUT_SEARCH_SECONDS * SAMPLE_RATE), target // 4)
     cuts = [0]
@@ -260,47 +322,43 @@ def _cut_points(levels: array[int], limit: int) -> list[int]:
         start = cuts[-1]
         low = max(start + 1, start + target - reach)
         high = min(start + limit, start + target + reach)
-        cuts.append(_quietest(levels, low, high))
+        cuts.append(_quietest(pcm, low, high))
     cuts.append(total)
     return cuts
 
 
-def _quietest(levels: array[int], low: int, high: int) -> int:
+def _quietest(pcm: _Pcm, low: int, high: int) -> int:
     """The middle of the quietest 20 ms frame that fits in [low, high]."""
+    levels = pcm.levels(low, high)
     best, best_energy = (low + high) // 2, math.inf
-    for frame in range(low, high - _FRAME + 1, _FRAME):
-        window = levels[frame : frame + _FRAME]
+    for offset in range(0, high - low - _FRAME + 1, _FRAME):
+        window = levels[offset : offset + _FRAME]
         energy = sum(map(operator.mul, window, window))
         if energy < best_energy:
-            best, best_energy = frame + _FRAME // 2, energy
+            best, best_energy = low + offset + _FRAME // 2, energy
     return best
 
 
 def _encode_within(
-    ffmpeg: str,
-    encoder: _Encoder,
-    pcm: bytes,
-    levels: array[int],
-    start: int,
-    end: int,
-    max_bytes: int,
+    ffmpeg: str, encoder: _Encoder, pcm: _Pcm, start: int, end: int, max_bytes: int
 ) -> list[tuple[bytes, int]]:
     """Encode samples [start, end); halve (at a pause) until every piece fits in `max_bytes`."""
-    encoded = _encode(ffmpeg, encoder, pcm[start * SAMPLE_BYTES : end * SAMPLE_BYTES])
+    encoded = _encode(ffmpeg, encoder, pcm.read(start, end))
     if len(encoded) <= max_bytes:
         return [(encoded, end - start)]
     if end - start < 2 * SAMPLE_RATE:
         raise ValueError(f"max_upload_bytes={max_bytes} is too small for 1 s of audio")
     quarter = (end - start) // 4
-    middle = _quietest(levels, start + quarter, end - quarter)
-    return _encode_within(ffmpeg, encoder, pcm, levels, start, middle, max_bytes) + (
-        _encode_within(ffmpeg, encoder, pcm, levels, middle, end, max_bytes)
+    middle = _quietest(pcm, start + quarter, end - quarter)
+    return _encode_within(ffmpeg, encoder, pcm, start, middle, max_bytes) + (
+        _encode_within(ffmpeg, encoder, pcm, middle, end, max_bytes)
     )
 
 
 def _encode(ffmpeg: str, encoder: _Encoder, pcm: bytes) -> bytes:
     args = [
-        *("-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"),
+        *("-protocol_whitelist", "pipe", "-f", "s16le", "-ar", str(SAMPLE_RATE)),
+        *("-ac", "1", "-i", "pipe:0"),
         # no metadata or version tags: the same audio always gives the same bytes
         *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"),
         *encoder.args,

@@ -26,7 +26,9 @@ from bot.services.errors import (
     translate,
 )
 from bot.services.metering import Charge, Meter
+from bot.services.pictures import image_info
 from bot.services.polza_shapes import PolzaUsage
+from bot.services.url_policy import UrlPolicy, UrlRefused, guarded_session, open_checked
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +130,14 @@ class ImageService:
         *,
         poll_interval: float = 3.0,
         timeout: float = 180.0,
+        url_policy: UrlPolicy | None = None,
     ) -> None:
         self._client = client
         self._meter = meter
         self._poll_interval = poll_interval
         self._timeout = timeout
+        # Result URLs come from the network: only Polza's hosts (and its API host) are fetched.
+        self._url_policy = url_policy or UrlPolicy.for_polza(str(client.base_url))
         self._http: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -271,9 +276,10 @@ class ImageService:
             data = await self._download(url)
         else:
             raise ImageError(ImageErrorKind.NO_RESULT, detail="no url or b64_json")
-        mime_type = _sniff_image(data)
-        if mime_type is None:
+        info = image_info(data)
+        if info is None:
             raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="not an image")
+        mime_type = info.mime_type
         task_id = final.get("id") or final.get("requestId")
         return GeneratedImage(
             data=data,
@@ -288,20 +294,23 @@ class ImageService:
         failure = "download failed"
         for _ in range(DOWNLOAD_ATTEMPTS):
             try:
-                async with self._session().get(url) as response:
+                async with open_checked(self._session(), url, self._url_policy) as response:
                     if response.status == 200:
                         return await _read_capped(response)
                     failure = f"HTTP {response.status}"
                     if response.status < 500:
                         break
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except UrlRefused as error:
+                logger.warning("Image result URL refused: %s", error)
+                raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail=str(error)) from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
                 failure = type(error).__name__
         raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail=failure)
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_SECONDS)
+            self._http = guarded_session(
+                self._url_policy, aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_SECONDS)
             )
         return self._http
 
@@ -387,15 +396,3 @@ def _decode_b64(encoded: str) -> bytes:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as error:
         raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="bad base64") from error
-
-
-def _sniff_image(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None

@@ -1,15 +1,18 @@
-"""Spending limits: budgets held as reservations, and a rate limit.
+"""Spending limits: budgets held as reservations, and a rate limit taken on arrival.
 
-* Daily budget (`DAILY_BUDGET_RUB`, per user; admins are exempt) and global daily budget
-  (`GLOBAL_DAILY_BUDGET_RUB`, everyone together, admins included): the spend since local
-  midnight is read from the usage ledger, so it survives restarts. Every billed call first
-  reserves its worst-case cost (`reserve`); it is refused when spent + reserved + that cost
-  would pass a budget, so parallel conversations of one user cannot overshoot. The hold is
-  released once the call's ledger row is written (bot.services.metering).
+* Daily budget (`DAILY_BUDGET_RUB`, per user; admins, from settings or paired, are exempt) and
+  global daily budget (`GLOBAL_DAILY_BUDGET_RUB`, everyone together, admins included): the
+  spend since local midnight is read from the usage ledger, so it survives restarts. Every
+  billed call first reserves its worst-case cost (`reserve`); it is refused when spent +
+  reserved + that cost would pass a budget, so parallel conversations of one user cannot
+  overshoot. The hold is released once the call's ledger row is written
+  (bot.services.metering). `check` refuses early once the daily budget is spent.
 * One request (`MAX_REQUEST_COST_RUB`): a call whose worst case is above it is refused.
-* Rate (`RATE_LIMIT_PER_MINUTE`): a sliding 60-second window kept in memory and updated at
-  check time, so a request counts from the moment it starts and a quick burst cannot slip
-  through while earlier answers are still streaming. It starts empty after a restart.
+* Rate (`RATE_LIMIT_PER_MINUTE`): a sliding 60-second window kept in memory. The slot is taken
+  when a message that would reach Polza *arrives* (`take_rate_slot`, called by the conversation
+  ordering middleware before the message queues), so a burst sent while earlier answers are
+  still streaming is refused at once instead of waiting and being answered later. It starts
+  empty after a restart.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ class SpendingGuard:
         usage_repo: UsageRepository,
         daily_budget_rub: Decimal | float,
         rate_limit_per_minute: int,
-        admin_ids: Iterable[int],
+        admins: Iterable[int] | Callable[[int], bool],
         clock: Callable[[], float] = time.time,
         tz: tzinfo = UTC,
         *,
@@ -86,7 +89,8 @@ class SpendingGuard:
         self._global_budget = Decimal(str(global_budget_rub))
         self._max_request = Decimal(str(max_request_rub))
         self._rate = rate_limit_per_minute
-        self._admins = frozenset(admin_ids)
+        # A callable sees admins paired at runtime too (AccessPolicy.is_admin).
+        self._is_admin = admins if callable(admins) else frozenset(admins).__contains__
         self._clock = clock
         self._tz = tz
         self._recent: dict[int, deque[float]] = {}
@@ -113,7 +117,7 @@ class SpendingGuard:
                             "global_budget", next_start, until_midnight, self._global_budget
                         )
                     )
-            if self._budget > 0 and user_id not in self._admins:
+            if self._budget > 0 and not self._is_admin(user_id):
                 spent = Decimal(
                     str(await self._ledger.total_cost(user_id, since=start.timestamp()))
                 )
@@ -137,16 +141,24 @@ class SpendingGuard:
             self._reserved.pop(user_id, None)
         self._reserved_total = max(Decimal(0), self._reserved_total - amount)
 
+    @property
+    def rate_limited(self) -> bool:
+        return self._rate > 0
+
     async def check(self, user_id: int) -> LimitVerdict | None:
-        """None to go ahead (the request is then counted), or why not."""
-        if user_id in self._admins:
+        """The daily budget, right before a Polza call: None to go ahead, or why not."""
+        if self._is_admin(user_id) or self._budget <= 0:
             return None
-        if self._budget > 0:
-            verdict = await self._daily_budget(user_id)
-            if verdict is not None:
-                return verdict
-        # No await from here on: checking and counting must not interleave with another check.
-        return self._take_rate_slot(user_id) if self._rate > 0 else None
+        return await self._daily_budget(user_id)
+
+    def take_rate_slot(self, user_id: int) -> LimitVerdict | None:
+        """Count one request that would reach Polza: None to go ahead, or why not.
+
+        Synchronous on purpose: checking and counting cannot interleave with another arrival.
+        """
+        if self._is_admin(user_id) or self._rate <= 0:
+            return None
+        return self._rate_slot(user_id)
 
     async def _daily_budget(self, user_id: int) -> LimitVerdict | None:
         now = self._clock()
@@ -161,7 +173,7 @@ class SpendingGuard:
             limit=self._budget,
         )
 
-    def _take_rate_slot(self, user_id: int) -> LimitVerdict | None:
+    def _rate_slot(self, user_id: int) -> LimitVerdict | None:
         now = self._clock()
         if len(self._recent) >= SWEEP_AFTER_USERS:
             self._sweep(now)

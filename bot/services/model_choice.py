@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.services.catalogue import Catalogue, ModelCatalogue, ModelInfo, ModelKind
+from bot.services.model_filter import ModelFilter
 from storage import UserRecord, UserRepository
 
 # `missing_model_notified` holds every vanished model id the user was already told about,
@@ -39,15 +40,29 @@ def effective_model(
 
 
 async def chat_model_for(
-    user_record: UserRecord, catalogue: ModelCatalogue, settings: Settings, users: UserRepository
+    user_record: UserRecord,
+    catalogue: ModelCatalogue,
+    settings: Settings,
+    users: UserRepository,
+    model_filter: ModelFilter | None = None,
 ) -> ResolvedModel:
-    """The chat model for this user's next request; never waits for the catalogue."""
+    """The chat model for this user's next request; never waits for the catalogue.
+
+    With `ALLOWED_MODELS`, a stored choice outside the list falls back to the default (or, if
+    the default is outside it too, to the first allowed model).
+    """
+    allowed = model_filter or ModelFilter()
+    snapshot = catalogue.cached()
+    snapshot = allowed.restrict(snapshot) if snapshot is not None else None
+    choice = user_record.chat_model
+    if choice and not allowed.allows(choice):
+        choice = None
     return await _resolve(
         user_record,
-        user_record.chat_model,
-        settings.default_chat_model,
+        choice,
+        allowed.chat_default(settings.default_chat_model, snapshot),
         ModelKind.CHAT,
-        catalogue.cached(),
+        snapshot,
         users,
     )
 
@@ -114,13 +129,26 @@ def _join(model_ids: set[str]) -> str | None:
 class ModelResolver:
     """`chat_model_for` / `image_model_for` bound to their dependencies, for handlers."""
 
-    def __init__(self, catalogue: ModelCatalogue, settings: Settings, users: UserRepository):
+    def __init__(
+        self,
+        catalogue: ModelCatalogue,
+        settings: Settings,
+        users: UserRepository,
+        model_filter: ModelFilter | None = None,
+    ):
         self._catalogue = catalogue
         self._settings = settings
         self._users = users
+        self._filter = model_filter or ModelFilter(settings.allowed_models)
 
     async def chat(self, user_record: UserRecord) -> ResolvedModel:
-        return await chat_model_for(user_record, self._catalogue, self._settings, self._users)
+        return await chat_model_for(
+            user_record, self._catalogue, self._settings, self._users, self._filter
+        )
+
+    def allowed(self, snapshot: Catalogue | None) -> Catalogue | None:
+        """`snapshot` with only the chat models `ALLOWED_MODELS` lets users have."""
+        return self._filter.restrict(snapshot) if snapshot is not None else None
 
     async def choose_chat_model(self, user_id: int, model_id: str) -> None:
         await self._users.set_chat_model(user_id, model_id)

@@ -42,6 +42,28 @@ class MediaMessage:
     text: str
 
 
+@dataclass(slots=True)
+class RequestCaps:
+    """What one request may carry: picture bytes (after re-encoding) and attached text."""
+
+    image_bytes: int
+    text_chars: int
+    used_image_bytes: int = 0
+    used_text_chars: int = 0
+
+    def take_image(self, size: int) -> bool:
+        if self.used_image_bytes + size > self.image_bytes:
+            return False
+        self.used_image_bytes += size
+        return True
+
+    def take_text(self, chars: int) -> bool:
+        if self.used_text_chars + chars > self.text_chars:
+            return False
+        self.used_text_chars += chars
+        return True
+
+
 async def media_message(message: Message, text: str, album: PendingAlbum | None) -> MediaMessage:
     """`message` with the rest of its album (waiting for it to be complete); the other
     parts' captions join `text`, the lead's words for the model."""

@@ -20,7 +20,15 @@ from bot.i18n import tr
 from bot.services.catalogue import Catalogue, model_key
 from bot.services.documents import DocumentError, DocumentErrorKind, decode_text, file_block
 from bot.services.model_lookup import catalogue_snapshot, vision_suggestion
-from bot.telegram.attachments import MB, Attachment, FileKind, MediaMessage, attachments_of
+from bot.services.pictures import PictureError, PictureErrorKind, PictureNormaliser
+from bot.telegram.attachments import (
+    MB,
+    Attachment,
+    FileKind,
+    MediaMessage,
+    RequestCaps,
+    attachments_of,
+)
 from bot.telegram.attachments import download as download_file
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.vision_offer import VisionSwitch, switch_markup
@@ -58,7 +66,12 @@ class _Problems:
 
 
 async def answer_media(
-    responder: Responder, turn: Turn, media: MediaMessage, model: str | None = None
+    responder: Responder,
+    turn: Turn,
+    media: MediaMessage,
+    model: str | None = None,
+    *,
+    pictures: PictureNormaliser,
 ) -> None:
     """Answer the photos and files of `media` (a message or an album) in one request."""
     settings, i18n = responder.settings, turn.i18n
@@ -68,7 +81,8 @@ async def answer_media(
         await turn.say(problems.first or turn.text("media-unsupported"))
         return
     model = model or (await responder.chat_model(turn)).id
-    snapshot = await catalogue_snapshot(responder.catalogue)
+    # The vision model offered must be one the user may have (ALLOWED_MODELS).
+    snapshot = responder.models.allowed(await catalogue_snapshot(responder.catalogue))
     info = snapshot.get(model) if snapshot is not None else None
     if info is not None and not info.vision and any(a.kind is FileKind.IMAGE for a in usable):
         await _offer_vision(responder, turn, media, model, snapshot)
@@ -76,18 +90,33 @@ async def answer_media(
 
     images: list[ImageData] = []
     files: list[str] = []
+    caps = RequestCaps(settings.max_image_bytes_per_request, settings.max_attached_text_chars)
     for attachment in usable:
         data = await _fetch(responder.bot, attachment, problems, i18n)
         if data is None:
             continue
         if attachment.kind is FileKind.IMAGE:
-            images.append(ImageData(attachment.mime_type or "image/jpeg", data))
+            # Only the re-encoded picture is sent and stored, never the bytes as received.
+            picture = await _picture(pictures, attachment, data, problems, i18n)
+            if picture is not None and caps.take_image(len(picture)):
+                images.append(ImageData("image/jpeg", picture))
+            elif picture is not None:
+                limit = f"{settings.max_image_bytes_per_request / MB:.1f}"
+                over = tr(i18n, "media-images-over-cap", name=attachment.name, limit=limit)
+                problems.add(attachment.name, over)
             continue
         try:
-            files.append(file_block(attachment.name, decode_text(data)))
+            text = decode_text(data)
         except DocumentError as error:
             key = "media-empty" if error.kind is DocumentErrorKind.EMPTY else "media-not-text"
             problems.add(attachment.name, tr(i18n, key, name=attachment.name))
+            continue
+        if caps.take_text(len(text)):
+            files.append(file_block(attachment.name, text))
+        else:
+            chars = settings.max_attached_text_chars
+            over = tr(i18n, "media-text-over-cap", name=attachment.name, limit=chars)
+            problems.add(attachment.name, over)
     if not images and not files:
         await turn.say(problems.first or turn.text("media-unsupported"))
         return
@@ -125,6 +154,22 @@ def _usable(
             else:
                 usable.append(attachment)
     return usable
+
+
+async def _picture(
+    pictures: PictureNormaliser,
+    attachment: Attachment,
+    data: bytes,
+    problems: _Problems,
+    i18n: I18nContext,
+) -> bytes | None:
+    try:
+        return await pictures.normalise(data)
+    except PictureError as error:
+        logger.info("Unusable picture %r: %s", attachment.name, error)
+        key = "media-image-huge" if error.kind is PictureErrorKind.TOO_LARGE else "media-not-image"
+        problems.add(attachment.name, tr(i18n, key, name=attachment.name))
+        return None
 
 
 async def _fetch(

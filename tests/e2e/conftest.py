@@ -88,6 +88,9 @@ class BotHarness:
             "LOG_LEVEL": "DEBUG",
             "DRAFT_INTERVAL_SECONDS": "0.05",
             "EDIT_INTERVAL_SECONDS": "0.2",
+            # Most tests talk as made-up users; the closed default has tests of its own, which
+            # drop this (see `invite_only`).
+            "ACCESS_MODE": "open",
         }
         self.process: BotProcess | ForkedBotProcess | None = None
         self.runs = 0
@@ -97,7 +100,13 @@ class BotHarness:
         polls_before = self.telegram.state()["get_updates_calls"]
         self.runs += 1
         self.process = self.launch(self.env, self.workdir / "bot.log")
-        self.telegram.wait_polling(after=polls_before)
+        # Generous: on a loaded machine a start can take well over the usual few seconds.
+        self.telegram.wait_polling(after=polls_before, timeout=60)
+        return self
+
+    def invite_only(self) -> BotHarness:
+        """Start with the bot's own default access (invite) on the next `start`."""
+        self.env.pop("ACCESS_MODE", None)
         return self
 
     def stop(self) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -15,6 +16,7 @@ MEMBER = 1001
 STRANGER = 5005
 GROUP_STRANGER = 5006
 GROUP = -1009876543
+LISTED_GROUP = -1001112223
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
 
 
@@ -45,7 +47,7 @@ def buttons(sent: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_strangers_are_refused_once_until_an_admin_allows_them(bot: BotHarness) -> None:
-    bot.start(ALLOWED_USER_IDS=str(MEMBER), ADMIN_USER_IDS=str(ADMIN))
+    bot.start(ALLOWED_USER_IDS=str(MEMBER), ADMIN_USER_IDS=str(ADMIN), ACCESS_MODE="invite")
 
     refusal = ask(bot, STRANGER, "hello")
     assert str(STRANGER) in refusal and "private" in refusal
@@ -84,6 +86,64 @@ def test_strangers_are_refused_once_until_an_admin_allows_them(bot: BotHarness) 
     bot.telegram.inject(updates.private_text(STRANGER, "after restart"))
     assert str(STRANGER) in bot.telegram.wait_for_messages(STRANGER, 4)[3]
     assert len(bot.polza.chat_requests()) == 2
+
+
+def pairing_code(bot: BotHarness) -> str:
+    found = wait_until(
+        lambda: re.findall(r"send /start (\S+) to the bot", bot.log()), what="a pairing code"
+    )
+    return str(found[-1])
+
+
+def test_closed_by_default_and_deny_never_opens_it(bot: BotHarness) -> None:
+    bot.invite_only().start(ADMIN_USER_IDS=str(ADMIN), ALLOWED_CHAT_IDS=str(LISTED_GROUP))
+    assert "No DAILY_BUDGET_RUB and no RATE_LIMIT_PER_MINUTE" in bot.log()
+    assert "ACCESS_MODE=open" not in bot.log()
+    assert "send /start" not in bot.log(), "no pairing code while there is an admin"
+
+    refusal = ask(bot, STRANGER, "hello")
+    assert str(STRANGER) in refusal and "private" in refusal
+    bot.telegram.inject(addressed(GROUP_STRANGER, "hi bot"))
+    (reply,) = bot.telegram.wait_for_messages(GROUP, 1)
+    assert str(GROUP_STRANGER) in reply
+
+    assert "can use the bot now" in ask(bot, ADMIN, f"/allow {MEMBER}")
+    assert ask(bot, MEMBER, "member here") == "Echo: member here"
+    assert "can no longer use the bot" in ask(bot, ADMIN, f"/deny {MEMBER}")
+    # The allowlist is empty again: the bot stays closed (it used to open to everyone).
+    assert str(MEMBER) in ask(bot, MEMBER, "still there?")
+    bot.telegram.inject(updates.private_text(STRANGER, "and now?"))
+    refusals_logged(bot, STRANGER, 1)
+    assert "invite-only" in ask(bot, ADMIN, "/allow")
+    assert [r["messages"][-1]["content"] for r in bot.polza.chat_requests()] == ["member here"]
+
+    # A group listed in ALLOWED_CHAT_IDS is served for all its members.
+    message = f"@{BOT_USERNAME} hello from a listed group"
+    bot.telegram.inject(
+        updates.group_text(
+            LISTED_GROUP, STRANGER, message, entities=updates.mention(message, BOT_USERNAME)
+        )
+    )
+    bot.telegram.wait_for_texts(LISTED_GROUP, ["Echo: hello from a listed group"])
+
+
+def test_the_owner_pairs_with_the_code_from_the_log(bot: BotHarness) -> None:
+    bot.invite_only().start()
+    code = pairing_code(bot)
+    assert len(code) == 8
+
+    assert str(STRANGER) in ask(bot, STRANGER, "hello"), "strangers are refused meanwhile"
+    assert "not valid" in ask(bot, ADMIN, "/start WRONG234")
+    assert "admin now" in ask(bot, ADMIN, f"/start {code}")
+    assert "can use the bot now" in ask(bot, ADMIN, f"/allow {MEMBER}")
+    assert ask(bot, MEMBER, "hi") == "Echo: hi"
+    # Spent: the same code from someone else is an ordinary, refused /start.
+    bot.telegram.inject(updates.private_text(STRANGER, f"/start {code}"))
+    refusals_logged(bot, STRANGER, 1)
+
+    bot.restart()
+    assert bot.log().count("send /start") == 1, "an admin is stored: no new code"
+    assert "Bot statistics" in ask(bot, ADMIN, "/stats")
 
 
 def test_admin_commands_are_hidden_from_others(bot: BotHarness) -> None:
@@ -165,8 +225,9 @@ def test_rate_limit_counts_requests_as_they_start(bot: BotHarness) -> None:
         bot.telegram.inject(updates.private_text(MEMBER, f"quick {i}"))
 
     texts = bot.telegram.wait_for_messages(MEMBER, 4)
-    assert texts[:2] == ["Echo: quick 0", "Echo: quick 1"]
-    for refusal in texts[2:]:
+    # Refused on arrival, so the refusals may come before the answers.
+    assert [t for t in texts if t.startswith("Echo")] == ["Echo: quick 0", "Echo: quick 1"]
+    for refusal in [t for t in texts if not t.startswith("Echo")]:
         assert "Too many requests: the limit is 2 a minute" in refusal
         assert "try again in" in refusal
     assert len(bot.polza.chat_requests()) == 2

@@ -137,7 +137,7 @@ def test_odd_text_commands_and_buttons(bot: BotHarness) -> None:
 
 
 def test_a_burst_from_one_user_is_answered_in_order(bot: BotHarness) -> None:
-    bot.start()
+    bot.start(MAX_QUEUED_PER_CONVERSATION="20")  # the default bound has its own tests
     burst = [f"burst {i}" for i in range(15)]
     for text in burst:
         bot.telegram.inject(updates.private_text(USER, text))

@@ -168,6 +168,22 @@ def test_image_failures_are_explained_and_the_next_request_works(bot: BotHarness
     assert "Traceback" not in bot.log()
 
 
+def test_a_result_url_on_a_foreign_host_is_not_fetched(bot: BotHarness) -> None:
+    bot.start(**FAST_POLLING)
+    # The same fake server under another name: allowed only as POLZA_BASE_URL's host.
+    port = bot.polza.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+    media_rules(bot, {"files_host": f"localhost:{port}", "times": 1})
+    bot.telegram.inject(updates.private_text(USER, "/image a lighthouse"))
+    (failure,) = bot.telegram.wait_for_messages(USER, 1)
+    assert "couldn't download it" in failure
+    assert not any("/files/" in e["path"] for e in bot.polza.journal()), "nothing fetched"
+    assert "Image result URL refused" in bot.log()
+
+    bot.telegram.inject(updates.private_text(USER, "/image a lighthouse, again"))
+    (photo,) = wait_for_uploads(bot, USER, 1)
+    assert photo["params"]["caption"] == "a lighthouse, again"
+
+
 def test_image_timeout_and_shutdown_leave_nothing_stuck(bot: BotHarness) -> None:
     bot.start(IMAGE_TIMEOUT_SECONDS="1", **FAST_POLLING)
     media_rules(bot, {"mode": "never"})

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 import sqlite3
 import time
 from typing import Any
+
+from PIL import Image
 
 from tests.e2e.conftest import BotHarness
 from tests.support import media, updates
@@ -51,8 +54,28 @@ def document_message(
     return message(user_id, document=document, **({"caption": caption} if caption else {}))
 
 
-def data_uri(data: bytes, mime: str = "image/jpeg") -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+def picture(url: str) -> Image.Image:
+    """The picture in a data URI the model received; it must be a JPEG (re-encoded)."""
+    assert url.startswith("data:image/jpeg;base64,"), url[:40]
+    image = Image.open(io.BytesIO(base64.b64decode(url.partition(",")[2])))
+    assert image.format == "JPEG"
+    return image
+
+
+def same_pictures(urls: list[str], originals: list[bytes]) -> bool:
+    """Each URL holds its original re-encoded: same size, about the same colours."""
+    if len(urls) != len(originals):
+        return False
+    for url, original in zip(urls, originals, strict=True):
+        seen, source = picture(url).convert("RGB"), Image.open(io.BytesIO(original)).convert("RGB")
+        if seen.size != source.size:
+            return False
+        middle = (seen.width // 2, seen.height // 2)
+        pixel, expected = seen.getpixel(middle), source.getpixel(middle)
+        assert isinstance(pixel, tuple) and isinstance(expected, tuple)
+        if any(abs(a - b) > 12 for a, b in zip(pixel, expected, strict=True)):
+            return False
+    return True
 
 
 def image_urls(content: Any) -> list[str]:
@@ -100,13 +123,10 @@ def test_photos_reach_the_model_and_history_keeps_only_the_newest_images(
     bot.telegram.inject(photo_message(bot, USER, red, "What colour is this?"))
     bot.telegram.wait_for_messages(USER, 1)
     (first,) = bot.polza.chat_requests()
-    assert first["messages"][-1] == {
-        "role": "user",
-        "content": [
-            {"type": "text", "text": "[image]\n\nWhat colour is this?"},
-            {"type": "image_url", "image_url": {"url": data_uri(red)}},
-        ],
-    }
+    sent = first["messages"][-1]
+    assert sent["role"] == "user"
+    assert sent["content"][0] == {"type": "text", "text": "[image]\n\nWhat colour is this?"}
+    assert same_pictures(image_urls(sent["content"]), [red])
     fetched = [call["params"]["file_id"] for call in bot.telegram.calls("getFile")]
     assert len(fetched) == 1 and not fetched[0].endswith(("-s", "-x")), "largest usable size"
 
@@ -118,7 +138,7 @@ def test_photos_reach_the_model_and_history_keeps_only_the_newest_images(
     history = bot.polza.chat_requests()[2]["messages"]
     assert [m["role"] for m in history] == ["system", *["user", "assistant"] * 2, "user"]
     assert history[1]["content"] == "[image]\n\nWhat colour is this?", "older image: text only"
-    assert image_urls(history[3]["content"]) == [data_uri(blue)]
+    assert same_pictures(image_urls(history[3]["content"]), [blue])
     assert text_of(history[3]["content"]) == "[image]"
     assert stored_images(bot) == 1
 
@@ -143,7 +163,7 @@ def test_an_album_is_one_request_and_a_text_after_it_waits_its_turn(bot: BotHarn
     album_request, text_request = bot.polza.chat_requests()
     last = album_request["messages"][-1]["content"]
     assert text_of(last) == "[3 images]\n\nCompare these"
-    assert image_urls(last) == [data_uri(data) for data in pictures]
+    assert same_pictures(image_urls(last), pictures)
     assert answers[0].startswith("Echo: [3 images]")
     assert text_request["messages"][-1] == {"role": "user", "content": "And one more question"}
     assert text_of(text_request["messages"][1]["content"]) == "[3 images]\n\nCompare these"
@@ -163,7 +183,7 @@ def test_a_model_without_vision_offers_a_switch_that_answers_the_photo(bot: BotH
     bot.telegram.wait_for_messages(USER, 2)
     (request,) = bot.polza.chat_requests()
     assert request["model"] == "openai/gpt-4o-mini"
-    assert image_urls(request["messages"][-1]["content"]) == [data_uri(photo)]
+    assert same_pictures(image_urls(request["messages"][-1]["content"]), [photo])
     edited = bot.telegram.messages(USER)[0]
     assert "now <code>openai/gpt-4o-mini</code>" in edited["text"] and not buttons(edited)
 
@@ -212,7 +232,54 @@ def test_files_text_is_read_pictures_are_seen_and_other_files_declined(bot: BotH
     bot.telegram.inject(document_message(bot, USER, png, "scan.jpg", "image/jpeg", "Read it"))
     bot.telegram.wait_for_messages(USER, 4)
     assert len(bot.polza.chat_requests()) == 2
-    assert image_urls(bot.polza.chat_requests()[1]["messages"][-1]["content"]) == [data_uri(png)]
+    sent = bot.polza.chat_requests()[1]["messages"][-1]["content"]
+    assert same_pictures(image_urls(sent), [png])
+
+
+def test_pictures_are_re_encoded_and_non_pictures_never_reach_polza(bot: BotHarness) -> None:
+    # A 3000 x 2000 PNG of noise (several MB) sent as a file, rotated by its EXIF tag.
+    noise = Image.effect_noise((3000, 2000), 64).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to show
+    out = io.BytesIO()
+    noise.save(out, "PNG", exif=exif)
+    large = out.getvalue()
+    assert len(large) > 4_000_000
+    bot.start()
+    bot.telegram.inject(document_message(bot, USER, large, "scan.png", "image/png", "Look"))
+    bot.telegram.wait_for_messages(USER, 1)
+    (request,) = bot.polza.chat_requests()
+    (url,) = image_urls(request["messages"][-1]["content"])
+    seen = picture(url)
+    width, height = seen.size
+    assert height == 2048 and 1364 <= width <= 1366, "long side 2048 px, EXIF rotation applied"
+    assert len(base64.b64decode(url.partition(",")[2])) < len(large) // 2
+
+    fake = b"\x89PNG\r\n\x1a\n but really just text, not a picture at all"
+    bot.telegram.inject(document_message(bot, USER, fake, "fake.png", "image/png", "What?"))
+    refusal = bot.telegram.wait_for_messages(USER, 2)[1]
+    assert "fake.png" in refusal and "isn't a picture" in refusal
+    assert len(bot.polza.chat_requests()) == 1
+    with sqlite3.connect(bot.database) as conn:
+        (stored,) = [row[0] for row in conn.execute("SELECT data FROM message_images")]
+    assert Image.open(io.BytesIO(stored)).size == seen.size, "only the re-encoded bytes"
+
+
+def test_attached_text_is_capped_per_request(bot: BotHarness) -> None:
+    bot.start(MAX_ATTACHED_TEXT_CHARS="1500")
+    parts = [
+        document_message(bot, USER, (letter * 1000).encode(), f"{letter}.txt", "text/plain")
+        for letter in "ab"
+    ]
+    for index, part in enumerate(parts):
+        part["message"]["message_id"] = 700 + index
+        part["message"]["media_group_id"] = "album-text"
+    request_json("POST", f"{bot.telegram.url}/_test/update", parts)
+    texts = bot.telegram.wait_for_messages(USER, 2)
+    assert any("I left out" in text and "b.txt" in text for text in texts)
+    (request,) = bot.polza.chat_requests()
+    content = request["messages"][-1]["content"]
+    assert "a" * 1000 in content and "b" * 1000 not in content
 
 
 def test_a_long_conversation_is_trimmed_to_the_context_with_one_notice(bot: BotHarness) -> None:

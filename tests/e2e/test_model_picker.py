@@ -298,3 +298,25 @@ def test_a_vanished_model_falls_back_to_the_default_with_one_notice(bot: BotHarn
 
 def missing_notices(bot: BotHarness) -> list[str]:
     return [t for t in bot.telegram.sent_texts(USER) if "you chose is no longer offered" in t]
+
+
+def test_allowed_models_limit_the_picker_and_the_answers(bot: BotHarness) -> None:
+    bot.start()
+    navigate(bot, open_picker(bot, "/model grok 4"), "Grok 4")
+    assert stored_models(bot) == ("x-ai/grok-4", None)
+    bot.stop()
+
+    # The default (openai/gpt-4o-mini) is outside the list too.
+    bot.start(ALLOWED_MODELS="anthropic/*, openai/gpt-4o")
+    assert "DEFAULT_CHAT_MODEL openai/gpt-4o-mini is not in ALLOWED_MODELS" in bot.log()
+    picker = open_picker(bot)
+    labels = [b["text"] for b in buttons(picker)]
+    # ✅: the model answering now (the first allowed one) is from anthropic.
+    assert "anthropic (3) ✅" in labels and "openai (1)" in labels
+    assert not any(label.startswith(("x-ai", "some-provider")) for label in labels)
+    provider = navigate(bot, picker, "openai (1)")
+    assert "<b>openai</b>: 1 model" in provider["text"]
+
+    # The stored choice is outside the list: the first allowed model answers instead.
+    assert chat(bot, "Who answers now?") == "anthropic/claude-haiku-4.5"
+    assert stored_models(bot) == ("x-ai/grok-4", None), "the choice itself is kept"

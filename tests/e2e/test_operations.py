@@ -112,7 +112,7 @@ def test_json_logs_never_carry_the_message_text(bot: BotHarness) -> None:
 
 
 def test_id_in_a_private_chat_and_in_a_group(bot: BotHarness) -> None:
-    bot.start(ALLOWED_USER_IDS=str(USER), ADMIN_USER_IDS=str(ADMIN))
+    bot.start(ALLOWED_USER_IDS=str(USER), ADMIN_USER_IDS=str(ADMIN), ACCESS_MODE="invite")
 
     # A stranger, not allowed to use the bot, still learns their ID and nothing about settings.
     mine = ask(bot, STRANGER, "/id")
@@ -133,7 +133,7 @@ def test_id_in_a_private_chat_and_in_a_group(bot: BotHarness) -> None:
 
 
 def test_allow_by_username_for_people_the_bot_has_seen(bot: BotHarness) -> None:
-    bot.start(ALLOWED_USER_IDS=str(USER), ADMIN_USER_IDS=str(ADMIN))
+    bot.start(ALLOWED_USER_IDS=str(USER), ADMIN_USER_IDS=str(ADMIN), ACCESS_MODE="invite")
     refusal = ask(bot, STRANGER, "let me in")
     assert str(STRANGER) in refusal
 

@@ -101,6 +101,44 @@ def test_long_recording_is_split_into_ordered_chunks(bot: BotHarness, tmp_path: 
     )
 
 
+def audio_document_update(user_id: int, file: dict[str, Any]) -> dict[str, Any]:
+    """An audio file sent as a document: Telegram gives no duration for it."""
+    update = voice_update(user_id, file, duration=0)
+    message = update["message"]
+    del message["voice"]
+    message["document"] = {
+        "file_id": file["file_id"],
+        "file_unique_id": file["file_unique_id"],
+        "file_name": "silence.ogg",
+        "mime_type": "audio/ogg",
+        "file_size": file["file_size"],
+    }
+    return update
+
+
+def test_a_recording_longer_than_the_limit_is_refused_by_its_measured_length(
+    bot: BotHarness, tmp_path: Path
+) -> None:
+    # 90 s of Opus silence is a few kilobytes: only decoding tells how long it is.
+    ogg = tmp_path / "silence.ogg"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+         "anullsrc=r=48000:cl=mono", "-t", "90", "-c:a", "libopus", "-b:a", "16k", str(ogg)],
+        check=True,
+    )  # fmt: skip
+    bot.start(VOICE_MAX_DURATION_SECONDS="60")
+    file = upload(bot, ogg.read_bytes(), "documents/silence.ogg")
+    bot.telegram.inject(audio_document_update(USER, file))
+    assert "too long" in bot.telegram.wait_for_messages(USER, 1)[0]
+    # A voice note whose metadata claims 5 s is measured too.
+    bot.telegram.inject(voice_update(USER, file, duration=5))
+    assert "up to 1 minutes" in bot.telegram.wait_for_messages(USER, 2)[1]
+
+    bot.telegram.inject(updates.private_text(USER, "still alive?"))
+    assert bot.telegram.wait_for_messages(USER, 3)[2] == "Echo: still alive?"
+    assert transcription_requests(bot) == []
+
+
 def test_bad_recordings_get_clear_messages_and_the_bot_goes_on(bot: BotHarness) -> None:
     bot.start()
     huge = upload(bot, b"OggS" + b"\0" * 100, "voice/huge.oga", file_size=str(25 * 1024 * 1024))

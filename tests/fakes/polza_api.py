@@ -149,6 +149,8 @@ MEDIA_RULE_FIELDS: dict[str, tuple[type, ...]] = {
     "data_shape": (str,),
     "result": (str,),
     "url_gone": (bool,),
+    # The host (and port) result URLs name instead of the request's own, like a CDN's.
+    "files_host": (str,),
     "cost_rub": _NUM,
     **_ERR_FIELDS,
 }
@@ -1024,7 +1026,7 @@ def _new_task(
         id=f"{prefix}_{n}",
         model=str(model["id"]),
         created=int(time.time()),
-        base_url=f"{request.scheme}://{request.host}",
+        base_url=f"{request.scheme}://{spec.get('files_host') or request.host}",
         mode=mode,
         polls_before_done=int(spec.get("polls_before_done", 2)),
         data_shape=spec.get("data_shape", "dict" if immediate else "list"),

@@ -131,6 +131,7 @@ async def running_bot(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]
         "polza_base_url": str(polza.make_url("/api/v1")),
         "database_path": tmp_path / "bot.sqlite3",
         "draft_interval_seconds": 0.05,
+        "access_mode": "open",  # made-up users; the closed default has tests of its own
         **settings,
     }
     config = Settings(_env_file=None, **values)

@@ -37,14 +37,34 @@ async def repo(tmp_path: Path) -> AsyncIterator[AccessRepository]:
     await db.close()
 
 
-def policy(repo: AccessRepository, allowed: set[int] | None = None) -> AccessPolicy:
-    return AccessPolicy(repo, allowed or set(), {ADMIN})
+def policy(
+    repo: AccessRepository, allowed: set[int] | None = None, **options: Any
+) -> AccessPolicy:
+    return AccessPolicy(repo, allowed or set(), {ADMIN}, **options)
 
 
-async def test_open_bot_lets_everyone_in_and_deny_works_as_a_blocklist(
+async def test_invite_mode_is_the_default_and_deny_never_opens_it(
     repo: AccessRepository,
 ) -> None:
     access = policy(repo)
+    assert not await access.is_allowed(STRANGER), "with no lists the bot is closed"
+    assert await access.allow(STRANGER, by=ADMIN) is AllowOutcome.ALLOWED
+    assert await access.is_allowed(STRANGER)
+    assert not await access.is_allowed(OTHER)
+    assert await access.allow(STRANGER, by=ADMIN) is AllowOutcome.ALREADY_ALLOWED
+    assert await access.is_allowed(ADMIN), "admins need no allowlist entry"
+
+    # Denying the last allowed user leaves the bot closed (it used to open it to everyone).
+    assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.DENIED
+    assert not await access.is_allowed(STRANGER)
+    assert not await access.is_allowed(OTHER)
+    assert not (await access.overview()).open_to_everyone
+
+
+async def test_open_mode_lets_everyone_in_and_deny_works_as_a_blocklist(
+    repo: AccessRepository,
+) -> None:
+    access = policy(repo, mode="open")
     assert await access.is_allowed(STRANGER)
 
     assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.DENIED
@@ -55,20 +75,38 @@ async def test_open_bot_lets_everyone_in_and_deny_works_as_a_blocklist(
     assert overview.open_to_everyone and overview.denied == (STRANGER,)
 
 
-async def test_first_allow_makes_an_open_bot_invite_only(repo: AccessRepository) -> None:
-    access = policy(repo)
-    assert await access.allow(STRANGER, by=ADMIN) is AllowOutcome.ALLOWED_NOW_INVITE_ONLY
-    assert await access.is_allowed(STRANGER)
-    assert not await access.is_allowed(OTHER)
-    assert await access.allow(OTHER, by=ADMIN) is AllowOutcome.ALLOWED
-    assert await access.allow(OTHER, by=ADMIN) is AllowOutcome.ALREADY_ALLOWED
-    assert await access.is_allowed(ADMIN), "admins need no allowlist entry"
+async def test_groups_in_invite_mode(repo: AccessRepository) -> None:
+    group, other_group = -100, -200
+    listed = policy(repo, {LISTED}, allowed_chat_ids={group})
+    assert await listed.is_allowed(STRANGER, group), "a listed group serves all its members"
+    assert not await listed.is_allowed(STRANGER, other_group)
+    assert not await listed.is_allowed(STRANGER), "not in private"
+    assert await listed.is_allowed(LISTED, other_group)
+    await listed.deny(OTHER, by=ADMIN)
+    assert not await listed.is_allowed(OTHER, group), "a denied user stays denied in groups"
 
-    # Denying one of two keeps the bot closed; denying the last one opens it again.
-    assert await access.deny(OTHER, by=ADMIN) is DenyOutcome.DENIED
-    assert await access.deny(STRANGER, by=ADMIN) is DenyOutcome.DENIED_NOW_OPEN
-    assert await access.is_allowed(40)
-    assert not await access.is_allowed(STRANGER)
+    unlisted = policy(repo, {LISTED})
+    assert await unlisted.is_allowed(LISTED, group)
+    assert not await unlisted.is_allowed(STRANGER, group), "only allowed users in any group"
+
+
+async def test_pairing_code_makes_one_stored_admin(repo: AccessRepository) -> None:
+    access = AccessPolicy(repo, set(), set())
+    await access.load()
+    code = access.new_pairing_code()
+    assert code is not None and len(code) == 8 and access.pairing_pending
+    assert not await access.pair(STRANGER, "WRONG123")
+    assert not access.is_admin(STRANGER)
+    assert await access.pair(OTHER, code.lower()), "typed in lower case still works"
+    assert access.is_admin(OTHER) and await access.is_allowed(OTHER)
+    assert not access.pairing_pending
+    assert not await access.pair(STRANGER, code), "a code works once"
+
+    restarted = AccessPolicy(repo, set(), set())
+    await restarted.load()
+    assert restarted.is_admin(OTHER), "the paired admin is stored"
+    assert restarted.admin_ids == frozenset({OTHER})
+    assert restarted.new_pairing_code() is None, "no code once there is an admin"
 
 
 async def test_settings_list_runtime_changes_and_restarts(repo: AccessRepository) -> None:

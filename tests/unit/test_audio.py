@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from bot.services.audio import (
     AudioChunk,
     AudioError,
     AudioErrorKind,
+    AudioPreparer,
     configure_ffmpeg,
     prepare_audio,
 )
@@ -56,6 +56,7 @@ async def _prepare(
     *,
     chunk_seconds: float = 60,
     max_upload_bytes: int = 25 * MB,
+    max_duration_seconds: float = 3600,
 ) -> list[AudioChunk]:
     return await prepare_audio(
         data,
@@ -63,6 +64,7 @@ async def _prepare(
         file_name=file_name,
         chunk_seconds=chunk_seconds,
         max_upload_bytes=max_upload_bytes,
+        max_duration_seconds=max_duration_seconds,
     )
 
 
@@ -74,11 +76,41 @@ def long_voice_note(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return _tone(folder, 150, *opus, "-f", "ogg")
 
 
-def test_configure_ffmpeg_finds_an_executable_and_points_pydub_at_it() -> None:
+def test_configure_ffmpeg_finds_an_executable() -> None:
     path = configure_ffmpeg()
     assert os.path.isfile(path) and os.access(path, os.X_OK)
     assert configure_ffmpeg() == path
-    assert sys.modules["pydub"].AudioSegment.converter == path
+
+
+async def test_a_recording_measured_over_the_limit_is_too_long(long_voice_note: bytes) -> None:
+    # No metadata involved: the decoded length is what counts, and decoding stops past it.
+    with pytest.raises(AudioError) as caught:
+        await _prepare(long_voice_note, "audio/ogg", max_duration_seconds=100)
+    assert caught.value.kind is AudioErrorKind.TOO_LONG
+    chunks = await _prepare(long_voice_note, "audio/ogg", max_duration_seconds=150.5)
+    assert sum(c.duration_seconds for c in chunks) == pytest.approx(150, abs=0.5)
+
+
+async def test_an_input_cannot_make_ffmpeg_open_files(tmp_path: Path) -> None:
+    # An HLS playlist naming a real recording: without the protocol whitelist ffmpeg would
+    # open it through the `file` protocol and decode it.
+    target = tmp_path / "tone.wav"
+    target.write_bytes(_tone(tmp_path, 3, "-f", "wav"))
+    playlist = (
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:5\n"
+        f"#EXTINF:4.0,\nfile:{target}\n#EXT-X-ENDLIST\n"
+    ).encode()
+    with pytest.raises(AudioError):
+        await _prepare(playlist, "audio/x-mpegurl", "list.m3u8")
+
+
+async def test_the_preparer_runs_on_its_own_pool_until_closed() -> None:
+    preparer = AudioPreparer(chunk_seconds=60, max_upload_bytes=25 * MB, max_duration_seconds=30)
+    (chunk,) = await preparer.prepare(_fixture("voice_en.ogg"), mime_type=None, file_name=None)
+    assert chunk.filename == "voice.ogg"
+    preparer.close()
+    with pytest.raises(RuntimeError):
+        await preparer.prepare(_fixture("voice_en.ogg"), mime_type=None, file_name=None)
 
 
 @pytest.mark.parametrize(("name", "seconds"), [("voice_en.ogg", 3.96), ("voice_ru.ogg", 4.32)])

@@ -1,19 +1,18 @@
-"""Photo or document, the size read from image headers, and captions that fit Telegram."""
+"""Photo or document (by the picture's size), and captions that fit Telegram."""
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 
 import pytest
 from aiogram.types import Message
+from PIL import Image
 
 from bot.telegram.photos import (
     CAPTION_LIMIT,
     PHOTO_MAX_BYTES,
     file_name,
     fits_as_photo,
-    image_size,
     photo_caption,
     utf16_len,
 )
@@ -21,48 +20,10 @@ from bot.telegram.replies import reply_parameters
 
 
 def png(width: int, height: int, padding: int = 0) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk + b"\0" * padding
-
-
-def jpeg(width: int, height: int) -> bytes:
-    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0" + b"\x01\x01\0\0\x01\0\x01\0\0"
-    sof = b"\xff\xc2" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app0 + b"\xff" + sof + b"\xff\xd9"  # with a fill byte before SOF
-
-
-def webp(chunk: bytes, payload: bytes) -> bytes:
-    body = b"WEBP" + chunk + struct.pack("<I", len(payload)) + payload
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-VP8X = b"\0" * 4 + (4095).to_bytes(3, "little") + (2047).to_bytes(3, "little")
-
-
-@pytest.mark.parametrize(
-    ("data", "size"),
-    [
-        pytest.param(png(1024, 768), (1024, 768), id="png"),
-        pytest.param(jpeg(1920, 1080), (1920, 1080), id="jpeg"),
-        pytest.param(b"GIF89a" + struct.pack("<HH", 320, 200) + b"\0" * 8, (320, 200), id="gif"),
-        pytest.param(
-            webp(b"VP8 ", b"\0" * 3 + b"\x9d\x01\x2a" + struct.pack("<HH", 800, 600)),
-            (800, 600),
-            id="webp-lossy",
-        ),
-        pytest.param(
-            webp(b"VP8L", b"\x2f" + struct.pack("<I", (640 - 1) | (480 - 1) << 14)),
-            (640, 480),
-            id="webp-lossless",
-        ),
-        pytest.param(webp(b"VP8X", VP8X), (4096, 2048), id="webp-extended"),
-        pytest.param(b"not an image at all", None, id="not-an-image"),
-        pytest.param(b"\xff\xd8\xff\xda\x00\x02", None, id="jpeg-scan-before-frame"),
-    ],
-)
-def test_image_size_from_headers(data: bytes, size: tuple[int, int] | None) -> None:
-    assert image_size(data) == size
+    """A real one-bit PNG (cheap even when large), with `padding` bytes after its end."""
+    out = io.BytesIO()
+    Image.new("1", (width, height)).save(out, "PNG")
+    return out.getvalue() + b"\0" * padding
 
 
 @pytest.mark.parametrize(
@@ -73,7 +34,6 @@ def test_image_size_from_headers(data: bytes, size: tuple[int, int] | None) -> N
         pytest.param(png(6001, 4000), False, id="sides-sum-over-10000"),
         pytest.param(png(2000, 100), True, id="ratio-20"),
         pytest.param(png(2001, 100), False, id="ratio-over-20"),
-        pytest.param(png(100, 0), False, id="zero-height"),
         pytest.param(png(64, 64, padding=PHOTO_MAX_BYTES), False, id="over-10-MB"),
         # Unreadable: Telegram decides, and a refused photo goes as a file.
         pytest.param(b"RIFF\0\0\0\0WEBPVP8Z", True, id="unknown-size"),

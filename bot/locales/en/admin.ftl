@@ -45,8 +45,8 @@ admin-allow-usage = Send <code>/allow</code> with the user's ID or @username, fo
 admin-deny-usage = Send <code>/deny</code> with the user's ID or @username, for example <code>/deny 123456789</code> or <code>/deny @name</code>.
 admin-user-unknown = The bot has not seen @{ $username } yet. Ask them to write to the bot first, or use their numeric ID (they get it with /id).
 admin-access-mode = { $open ->
-    [yes] The bot is open to everyone, except denied users.
-   *[no] The bot is invite-only.
+    [yes] The bot is open to everyone (ACCESS_MODE=open), except denied users.
+   *[no] The bot is invite-only (ACCESS_MODE=invite).
 }
 admin-access-lists =
     Allowed in ALLOWED_USER_IDS: { $settings }
@@ -54,11 +54,9 @@ admin-access-lists =
     Denied with /deny: { $denied }
 admin-access-none = none
 admin-allowed = ✅ { $user } can use the bot now.
-admin-allowed-invite-only = ✅ { $user } can use the bot now. ⚠️ The bot was open to everyone; from now on only allowed users can use it.
 admin-already-allowed = { $user } is already allowed.
 admin-allow-admin = { $user } is an admin: admins are always allowed.
 admin-denied = 🚫 { $user } can no longer use the bot.
-admin-denied-now-open = 🚫 { $user } can no longer use the bot. ⚠️ Nobody is left on the allowlist, so the bot is open to everyone again (except denied users). Use /allow to make it invite-only.
 admin-already-denied = { $user } is already denied.
 admin-deny-admin = { $user } is an admin and can't be denied. Remove them from ADMIN_USER_IDS first.
 
@@ -67,3 +65,6 @@ alert-polza-auth = ⚠️ <b>Polza.ai rejected the bot's API key</b> (HTTP { $st
 alert-polza-balance = ⚠️ <b>Polza.ai refused a request for lack of money</b> (HTTP 402): the balance is empty or the key's spending limit is reached. Top it up at polza.ai; until then users are told the bot is temporarily unavailable.
 alert-low-balance = ⚠️ <b>The Polza.ai balance is low</b>: { $balance } ₽ (BALANCE_ALERT_RUB is { $threshold } ₽). Top it up at polza.ai.
 alert-errors = ⚠️ <b>{ $count } unexpected errors</b> in the last { $minutes } minutes. Please check the bot's logs.
+
+pairing-done = 🔑 You are the bot's admin now. /stats, /balance, /allow and /deny work in this chat.
+pairing-failed = That pairing code is not valid (it changes at every start and works once). Look for the newest one in the bot's log.

@@ -9,6 +9,10 @@ media-file-too-big = The file <code>{ $name }</code> is too big: I read text fil
 media-empty = The file <code>{ $name }</code> is empty.
 media-not-text = The file <code>{ $name }</code> doesn't look like text, so I can't read it.
 media-download-failed = I couldn't download the file from Telegram. Please send it again.
+media-not-image = The file <code>{ $name }</code> isn't a picture I can open (or it is damaged).
+media-image-huge = The picture <code>{ $name }</code> has too many pixels for me (over 50 megapixels).
+media-images-over-cap = I left out <code>{ $name }</code>: the pictures in one message may add up to { $limit } MB.
+media-text-over-cap = I left out <code>{ $name }</code>: the files in one message may hold { $limit } characters together.
 media-skipped = I left out what I can't read: { $names }
 
 vision-unsupported = The model <code>{ $model }</code> can't see images. Choose a model that can in /model.

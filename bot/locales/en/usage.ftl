@@ -47,3 +47,4 @@ limit-rate = Too many requests: the limit is { $limit } a minute. Please try aga
     [one] { $seconds } second
    *[other] { $seconds } seconds
 }.
+queue-full = ⏳ I'm still busy with your earlier messages, so I didn't take this one (nothing was sent to the model). Please send it again once I've answered.

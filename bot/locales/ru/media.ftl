@@ -9,6 +9,10 @@ media-file-too-big = Файл <code>{ $name }</code> слишком большо
 media-empty = Файл <code>{ $name }</code> пустой.
 media-not-text = Файл <code>{ $name }</code> не похож на текст, прочитать его я не могу.
 media-download-failed = Не удалось скачать файл из Telegram. Пришлите его ещё раз.
+media-not-image = Файл <code>{ $name }</code> — не картинка, которую можно открыть (или он повреждён).
+media-image-huge = В картинке <code>{ $name }</code> слишком много пикселей (больше 50 мегапикселей).
+media-images-over-cap = Файл <code>{ $name }</code> пропущен: картинки в одном сообщении могут занимать вместе до { $limit } МБ.
+media-text-over-cap = Файл <code>{ $name }</code> пропущен: файлы в одном сообщении могут содержать вместе до { $limit } символов.
 media-skipped = Пропущено то, что не удалось прочитать: { $names }
 
 vision-unsupported = Модель <code>{ $model }</code> не видит изображения. Выберите в /model модель, которая видит.
