@@ -129,7 +129,9 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
         f"First visible text matched for {len(visible)} of {len(requests)} requests "
         f"({unmatched} without a matching preview).",
         f"{cpu.summary()}. Bot CPU per answered message: "
-        f"{bot_cpu / max(1, outcome.check.answered) * 1000:.1f} ms.",
+        f"{bot_cpu / max(1, outcome.check.answered) * 1000:.1f} ms, {bot_cpu:.1f} s in all: "
+        "one event loop (one core, the GIL) cannot finish the burst in less wall time than "
+        "that, whatever the model latency.",
     ]
     record_log_problems(result, run, log_offset)
     return result
