@@ -35,7 +35,9 @@ class Config:
     # 7: start-up
     startup_runs: int = 5
     import_runs: int = 3
+    stack_import_runs: int = 3  # spawn → `import aiogram, openai` done, for the own part
     # misc
+    baseline: bool = True  # also run the scenarios against bench/baseline_bot.py
     profile: bool = False
     profile_rate: int = 250
 
@@ -59,6 +61,7 @@ QUICK = Config(
     storage_samples=200,
     startup_runs=1,
     import_runs=0,
+    stack_import_runs=1,
 )
 
 # CLI flag -> Config field, for the flags that override a preset value.
@@ -110,7 +113,7 @@ def from_args(args: argparse.Namespace) -> Config:
         for name in OVERRIDES
         if name in known and getattr(args, name, None) is not None
     }
-    config = replace(config, profile=bool(args.profile), **changes)
+    config = replace(config, profile=bool(args.profile), baseline=not args.no_baseline, **changes)
     if config.chunk_size < 1 or not 20 <= config.reply_chars <= 3500:
         # Longer answers are split over several Telegram messages; the delivery check expects
         # one final message per answer.

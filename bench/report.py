@@ -87,20 +87,35 @@ def machine_info(root: Path) -> dict[str, str]:
     }
 
 
+def _baseline_cell(figure: Figure) -> str:
+    """The baseline's median (and p99 when the figure has one), or — if it did not run."""
+    theirs = figure.baseline
+    if theirs is None or theirs.median is None:
+        return "—"
+    cell = f"{fmt(theirs.median)} {figure.unit}"
+    if figure.p99 is not None and theirs.p99 is not None:
+        cell += f" (p99 {fmt(theirs.p99)})"
+    return cell
+
+
 def _row(figure: Figure) -> list[str]:
     unit = f" {figure.unit}"
+    ratio = figure.ratio
     return [
         figure.scenario,
         figure.name,
         str(figure.n),
         fmt(figure.median) + unit if figure.median is not None else "—",
         fmt(figure.p99) + unit if figure.p99 is not None else "—",
+        _baseline_cell(figure),
+        f"{ratio:.2f}×" if ratio is not None else "—",
         figure.target_text,
         figure.met_text.replace("**", ""),
     ]
 
 
-HEADER = ["#", "Figure", "n", "median", "p99", "target", "met?"]
+HEADER = ["#", "Figure", "n", "median", "p99", "baseline", "bot/baseline", "target", "met?"]
+_RIGHT = (2, 3, 4, 5, 6)
 
 
 def text_table(results: Sequence[ScenarioResult]) -> str:
@@ -109,7 +124,7 @@ def text_table(results: Sequence[ScenarioResult]) -> str:
     lines = []
     for index, row in enumerate(rows):
         cells = [
-            cell.rjust(widths[i]) if i in (2, 3, 4) else cell.ljust(widths[i])
+            cell.rjust(widths[i]) if i in _RIGHT else cell.ljust(widths[i])
             for i, cell in enumerate(row)
         ]
         lines.append("  ".join(cells).rstrip())
@@ -121,12 +136,12 @@ def text_table(results: Sequence[ScenarioResult]) -> str:
 def markdown_table(results: Sequence[ScenarioResult]) -> str:
     lines = [
         "| " + " | ".join(HEADER) + " |",
-        "|---|---|---:|---:|---:|---|---|",
+        "|" + "|".join("---:" if i in _RIGHT else "---" for i in range(len(HEADER))) + "|",
     ]
     for result in results:
         for figure in result.figures:
             row = _row(figure)
-            row[6] = figure.met_text
+            row[-1] = figure.met_text
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -178,6 +193,15 @@ def markdown(
         "settings) against the fake Telegram and fake Polza servers on 127.0.0.1, driven by "
         "`bench/`. Every process shares the machine below; the fakes and the benchmark "
         "itself use CPU too (see the CPU notes per scenario).",
+        "",
+        "In the same run, the same scenarios also drive a **baseline bot** "
+        "(`python -m bench.baseline_bot`): the thinnest program on the same stack (aiogram "
+        "long polling, the official openai SDK streaming from Polza with its defaults, one "
+        "`sendMessage` per answer, a per-chat lock to keep each user's order; no storage, "
+        "middlewares, drafts or typing action). The *baseline* column is its median (p99), "
+        "*bot/baseline* the ratio of the medians: what the bot's features cost on top of "
+        "aiogram + openai. Scenarios about the bot's own features (storage) run only for the "
+        "bot.",
         "",
         f"- Command: `{command}`"
         + (" (quick: tiny sizes, only checks that it works)" if quick else ""),

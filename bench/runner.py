@@ -23,7 +23,7 @@ from bench.report import (
     text_table,
 )
 from bench.stack import Stack
-from bench.stats import ScenarioResult
+from bench.stats import ScenarioResult, side_by_side
 from tests.support.processes import ROOT
 
 RESULTS = ROOT / "bench" / "results"
@@ -51,6 +51,11 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Config]:
         "--only",
         default=",".join(SCENARIOS),
         help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)})",
+    )
+    parser.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="do not run the scenarios against the baseline bot (bench/baseline_bot.py)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 on a missed target too, not only a break"
@@ -98,18 +103,23 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
     from bench.scenarios.storage import run_storage
 
     selected: set[str] = args.selected
-    results: list[ScenarioResult] = []
+    kinds = ("bot", "baseline") if config.baseline else ("bot",)
+    results: list[ScenarioResult] = []  # the real bot's, in order
+    baseline: dict[str, ScenarioResult] = {}  # the baseline bot's, by scenario key
     profile_md: str | None = None
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     stack = Stack(workdir)
 
-    def bot_for(label: str) -> None:
-        """A fresh bot per scenario; in --quick one bot serves every scenario."""
-        if stack.bot is not None and (not config.quick or not stack.bot.process.running()):
+    def bot_for(label: str, kind: str) -> None:
+        """A fresh bot process per scenario; in --quick one of each kind serves them all."""
+        current = stack.bot
+        if current is not None and (
+            not config.quick or current.kind != kind or not current.process.running()
+        ):
             stack.stop_bot()
         if stack.bot is None:
-            say(f"starting the bot ({label})")
-            stack.start_bot(label)
+            say(f"starting the {kind} ({label})")
+            stack.start_bot(label, kind)
 
     try:
         if selected & {"latency", "rate", "concurrency", "startup"}:
@@ -119,47 +129,62 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
             results_ms = stack.calibrate_handout(rounds)
             say(f"hand-out calibration: median {sorted(results_ms)[len(results_ms) // 2]:.2f} ms")
 
-        def scenario(key: str, title: str, body: Callable[[], ScenarioResult]) -> None:
+        def scenario(key: str, title: str, kind: str, body: Callable[[], ScenarioResult]) -> None:
             if key in selected:
-                results.append(attempt(key, title, body))
+                result = attempt(key, f"{title} [{kind}]", body)
+                if kind == "bot":
+                    results.append(result)
+                else:
+                    baseline[key] = result
 
-        def latency() -> ScenarioResult:
-            bot_for("latency")
-            return run_latency(stack, config)
+        def profiled() -> ScenarioResult:
+            nonlocal profile_md
+            bot_for("profile", "bot")
+            result, profile = run_profile(stack, config, RESULTS)
+            profile_md = "\n".join(result.notes) + "\n\n" + profile.markdown()
+            result.notes.clear()  # shown with the profile
+            return result
 
-        def rate() -> ScenarioResult:
-            bot_for("rate")
-            return run_rate(stack, config)
-
-        def concurrency() -> ScenarioResult:
-            bot_for("concurrency")
-            return run_concurrency(stack, config)
-
-        def startup() -> ScenarioResult:
+        def startup(kind: str) -> ScenarioResult:
             if not config.quick:
                 stack.stop_bot()
-            return run_startup(stack, config)
+            return run_startup(stack, config, kind)
 
-        scenario("latency", "Scenarios 1–2 (overhead, first visible text)", latency)
-        scenario("rate", "Scenario 3 (peak rate)", rate)
-        if config.profile and "rate" in selected:
-            if py_spy_path() is None:
-                say("--profile: py-spy is not installed (`.venv/bin/pip install py-spy`)")
-            else:
+        # The real bot's scenarios, then the baseline's (so that --quick starts each once).
+        for kind in kinds:
 
-                def profiled() -> ScenarioResult:
-                    nonlocal profile_md
-                    bot_for("profile")
-                    result, profile = run_profile(stack, config, RESULTS)
-                    profile_md = "\n".join(result.notes) + "\n\n" + profile.markdown()
-                    result.notes.clear()  # shown with the profile
-                    return result
+            def on(label: str, body: Callable[[Stack, Config], ScenarioResult]) -> ScenarioResult:
+                bot_for(label, kind)  # noqa: B023 - called within this iteration
+                return body(stack, config)
 
-                scenario("rate", "Profile under scenario 3 (py-spy)", profiled)
-        scenario("concurrency", "Scenarios 4–5 (concurrency, memory)", concurrency)
-        stack.stop_bot()
-        scenario("storage", "Scenario 6 (storage)", lambda: run_storage(config))
-        scenario("startup", "Scenario 7 (start-up, import profile)", startup)
+            scenario(
+                "latency",
+                "Scenarios 1–2 (overhead, first visible text)",
+                kind,
+                lambda: on("latency", run_latency),
+            )
+            scenario("rate", "Scenario 3 (peak rate)", kind, lambda: on("rate", run_rate))
+            if kind == "bot" and config.profile and "rate" in selected:
+                if py_spy_path() is None:
+                    say("--profile: py-spy is not installed (`.venv/bin/pip install py-spy`)")
+                else:
+                    scenario("rate", "Profile under scenario 3 (py-spy)", kind, profiled)
+            scenario(
+                "concurrency",
+                "Scenarios 4–5 (concurrency, memory)",
+                kind,
+                lambda: on("concurrency", run_concurrency),
+            )
+            stack.stop_bot()
+            if kind == "bot":  # the bot's storage layer: nothing to compare it with
+                scenario("storage", "Scenario 6 (storage)", kind, lambda: run_storage(config))
+            scenario(
+                "startup",
+                "Scenario 7 (start-up, import profile)",
+                kind,
+                lambda: startup(kind),  # noqa: B023 - called within this iteration
+            )
+        results = [side_by_side(result, baseline.get(result.key)) for result in results]
     finally:
         stack.close()
         broken = any(r.broken for r in results)

@@ -1,4 +1,7 @@
-"""The system under test: both fakes and the real bot process, plus what we read from them.
+"""The system under test: both fakes and a bot process, plus what we read from them.
+
+The bot process is the real bot (`python -m bot`) or the baseline (`python -m
+bench.baseline_bot`, the same stack with no features), started with the same environment.
 
 Processes are started with the end-to-end harness (`tests.support.processes`); everything else
 (log cursors, /proc readings, the hand-out calibration) is bench-specific.
@@ -42,6 +45,9 @@ BOT_SETTINGS = {
     "ACCESS_MODE": "open",
     "MAX_QUEUED_PER_CONVERSATION": "100",
 }
+
+# What each kind of bot process runs.
+BOT_MODULES = {"bot": "bot", "baseline": "bench.baseline_bot"}
 
 _PROBLEM_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,.]+ (WARNING|ERROR|CRITICAL) ")
 
@@ -280,8 +286,9 @@ def request_user_text(entry: dict[str, Any]) -> str:
 
 @dataclass
 class BotRun:
-    """One start of `python -m bot` on a fresh database."""
+    """One start of a bot process (`kind`, see BOT_MODULES); the real bot on a fresh database."""
 
+    kind: str
     label: str
     process: BotProcess
     directory: Path
@@ -295,6 +302,11 @@ class BotRun:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def stores_history(self) -> bool:
+        """Only the real bot has a database; the baseline stores nothing."""
+        return self.kind == "bot"
 
     @property
     def log_path(self) -> Path:
@@ -338,7 +350,7 @@ class BotRun:
     def ensure_running(self) -> None:
         if not self.process.running():
             tail = self.log_since(max(0, self.log_size() - 3000))
-            raise BenchError(f"the bot process ({self.label}) exited; log tail:\n{tail}")
+            raise BenchError(f"the {self.kind} process ({self.label}) exited; log tail:\n{tail}")
 
 
 class Stack:
@@ -487,20 +499,21 @@ class Stack:
             "DATABASE_PATH": str(database),
         }
 
-    def start_bot(self, label: str, timeout: float = 60.0) -> BotRun:
-        """Start `python -m bot` on a fresh database; return once it long-polls."""
+    def start_bot(self, label: str, kind: str = "bot", timeout: float = 60.0) -> BotRun:
+        """Start a bot process of `kind` (the real bot on a fresh database); return once it
+        long-polls."""
         if self.bot is not None:
             raise BenchError("a bot is already running")
         _, tg_log = self.tg()
         tg_log.fetch()
         seq_before = tg_log.last_seq
-        directory = self.workdir / f"bot-{len(self.runs) + 1}-{label}"
+        directory = self.workdir / f"{kind}-{len(self.runs) + 1}-{label}"
         directory.mkdir(parents=True)
         database = directory / "data" / "bot.sqlite3"
-        process = BotProcess(self.bot_env(database), directory / "bot.log")
+        process = BotProcess(self.bot_env(database), directory / "bot.log", BOT_MODULES[kind])
         started_at = time.time()
         process.start()
-        run = BotRun(label, process, directory, database, started_at)
+        run = BotRun(kind, label, process, directory, database, started_at)
         self.bot = run
         self.runs.append(run)
 
@@ -511,7 +524,7 @@ class Stack:
                 tg_log.calls(["getUpdates"], seq_before)
             )
 
-        wait_for(polling, timeout, f"the bot ({label}) to poll", interval=0.005)
+        wait_for(polling, timeout, f"the {kind} ({label}) to poll", interval=0.005)
         run.startup_cpu = sum(cpu_times(run.pid))
         first_call = next(iter(tg_log.calls(["getMe"], seq_before)), None)
         first_poll = tg_log.calls(["getUpdates"], seq_before)[0]
@@ -525,7 +538,19 @@ class Stack:
         run, self.bot = self.bot, None
         if run is None:
             return None
-        return run.process.stop(signal.SIGTERM, timeout=30)
+        code = run.process.stop(signal.SIGTERM, timeout=30)
+        self.confirm_pending()
+        return code
+
+    def confirm_pending(self) -> None:
+        """Confirm what a stopped bot left unconfirmed (aiogram confirms a batch only with its
+        next getUpdates), so that the next bot process never answers it again."""
+        if self.telegram is None:
+            return
+        telegram = self.telegram
+        pending = telegram.get("/_test/state").get("pending_update_ids") or []
+        if pending:
+            telegram.get(f"/bot{BOT_TOKEN}/getUpdates?timeout=0&offset={max(pending) + 1}")
 
     def close(self) -> None:
         self.stop_bot()

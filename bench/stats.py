@@ -9,6 +9,8 @@ from typing import Literal
 
 Stat = Literal["median", "p99", "value"]
 Op = Literal["<=", ">="]
+# A target relative to the baseline bot's same figure: limit × baseline, or baseline + limit.
+Relative = Literal["times", "plus"]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -45,15 +47,25 @@ class Target:
     stat: Stat
     op: Op
     limit: float
+    of_baseline: Relative | None = None
 
-    def check(self, value: float | None) -> bool | None:
+    def check(self, value: float | None, baseline: float | None = None) -> bool | None:
+        limit = self.limit
+        if self.of_baseline is not None:
+            if baseline is None:
+                return None
+            limit = baseline * limit if self.of_baseline == "times" else baseline + limit
         if value is None:
             return None
-        return value <= self.limit if self.op == "<=" else value >= self.limit
+        return value <= limit if self.op == "<=" else value >= limit
 
     def text(self, unit: str) -> str:
         sign = "≤" if self.op == "<=" else "≥"
         prefix = "" if self.stat == "value" else f"{self.stat} "
+        if self.of_baseline == "times":
+            return f"{prefix}{sign} {fmt(self.limit)}× baseline"
+        if self.of_baseline == "plus":
+            return f"{prefix}{sign} baseline + {fmt(self.limit)} {unit}".strip()
         return f"{prefix}{sign} {fmt(self.limit)} {unit}".strip()
 
 
@@ -67,6 +79,7 @@ class Figure:
     samples: list[float] | None = None
     value: float | None = None
     targets: list[Target] = field(default_factory=list)
+    baseline: Figure | None = None  # the same figure measured on the baseline bot
 
     @property
     def n(self) -> int:
@@ -90,18 +103,37 @@ class Figure:
         return self.median
 
     @property
+    def ratio(self) -> float | None:
+        """This figure's median over the baseline's (None without a baseline)."""
+        theirs = self.baseline.median if self.baseline is not None else None
+        if theirs is None or self.median is None or theirs == 0:
+            return None
+        return self.median / theirs
+
+    @property
+    def _judged(self) -> list[Target]:
+        """Targets relative to the baseline count only when the baseline ran."""
+        return [t for t in self.targets if t.of_baseline is None or self.baseline is not None]
+
+    @property
     def met(self) -> bool | None:
         """True/False against every target; None without targets or without data."""
-        if not self.targets:
+        if not self._judged:
             return None
-        verdicts = [target.check(self.stat(target.stat)) for target in self.targets]
+        verdicts = [
+            target.check(
+                self.stat(target.stat),
+                self.baseline.stat(target.stat) if self.baseline is not None else None,
+            )
+            for target in self._judged
+        ]
         if any(verdict is None for verdict in verdicts):
             return None
         return all(verdicts)
 
     @property
     def target_text(self) -> str:
-        return ", ".join(target.text(self.unit) for target in self.targets) or "—"
+        return ", ".join(target.text(self.unit) for target in self._judged) or "—"
 
     @property
     def met_text(self) -> str:
@@ -122,3 +154,19 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     foreign_cpu: float | None = None  # CPU of processes outside the benchmark (1.0 = a core)
+
+
+def side_by_side(bot: ScenarioResult, baseline: ScenarioResult | None) -> ScenarioResult:
+    """The bot's result with the baseline's same figures attached (matched by name), its
+    breakages and notes prefixed, and the busier of the two machine readings."""
+    if baseline is None:
+        return bot
+    theirs = {(f.scenario, f.name): f for f in baseline.figures}
+    for figure in bot.figures:
+        figure.baseline = theirs.get((figure.scenario, figure.name))
+    bot.broken += [f"baseline: {problem}" for problem in baseline.broken]
+    bot.notes += [f"Baseline bot: {note}" for note in baseline.notes]
+    shares = [s for s in (bot.foreign_cpu, baseline.foreign_cpu) if s is not None]
+    bot.foreign_cpu = max(shares) if shares else None
+    bot.seconds += baseline.seconds
+    return bot

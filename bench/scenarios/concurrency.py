@@ -5,7 +5,8 @@ before the first chunk. The bot answers one message at a time per conversation, 
 wall time is per_user × (latency + streaming time of one answer); the target is twice that.
 Wall time runs from the injection of all messages to the last final answer at fake Telegram.
 Peak RSS: the bot's VmRSS sampled every 50 ms during the burst (VmHWM, the lifetime peak
-that includes start-up, is reported too).
+that includes start-up, is reported too); the target is on the growth over the RSS it had
+before the burst. The database checks apply to the real bot only (the baseline stores nothing).
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
     chunks = max(math.ceil(len(s.expected) / config.chunk_size) for s in plan)
     one_answer = config.model_latency + (chunks - 1) * config.chunk_delay
     ideal = config.per_user * one_answer
-    before = run.messages_count()
+    before = run.messages_count() if run.stores_history else 0
     idle_rss = memory_kb(run.pid).get("VmRSS", 0)
     with CpuMeter({"bot": run.pid, **stack.fake_pids}) as cpu, RssSampler(run.pid) as rss:
         outcome = burst(stack, run, plan, timeout=max(ideal * 5, len(plan) / 20) + 60, poll=0.1)
     hwm = memory_kb(run.pid).get("VmHWM", 0)
-    stored = wait_messages_stored(run, before + 2 * len(plan))
+    stored = wait_messages_stored(run, before + 2 * len(plan)) if run.stores_history else 0
 
     result.figures.append(
         Figure(
@@ -66,12 +67,15 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
         Figure("4", "First visible text under this load (informational)", "ms", samples=visible)
     )
     result.figures.append(
+        Figure("5", "Memory: peak RSS during scenario 4", "MB", value=rss.peak_kb / 1024)
+    )
+    result.figures.append(
         Figure(
             "5",
-            "Memory: peak RSS of the bot during scenario 4",
+            "Memory: growth under scenario 4 (sampled peak − RSS before the burst)",
             "MB",
-            value=rss.peak_kb / 1024,
-            targets=[Target("value", "<=", 150.0)],
+            value=(rss.peak_kb - idle_rss) / 1024,
+            targets=[Target("value", "<=", 30.0)],
         )
     )
     result.figures.append(
@@ -90,7 +94,7 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
         result.broken.append(
             f"only {outcome.check.answered} of {len(plan)} answered before the timeout"
         )
-    if stored != before + 2 * len(plan):
+    if run.stores_history and stored != before + 2 * len(plan):
         result.broken.append(
             f"the database holds {stored - before} new messages, expected {2 * len(plan)}"
         )
@@ -114,14 +118,20 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
         f"{ideal:.2f} s; target 2× = {2 * ideal:.2f} s.",
         f"Answered exactly once: {outcome.check.answered} of {len(plan)}; Polza requests "
         f"{len(requests)} ({'no retries' if retried == 0 else f'{retried} extra'}); every "
-        f"user's messages reached Polza in order: {'yes' if not out_of_order else 'NO'}; "
-        f"database rows added {stored - before} (expected {2 * len(plan)}).",
+        f"user's messages reached Polza in order: {'yes' if not out_of_order else 'NO'}"
+        + (
+            f"; database rows added {stored - before} (expected {2 * len(plan)})."
+            if run.stores_history
+            else "."
+        ),
         f"Memory: RSS {idle_rss / 1024:.0f} MB before the burst, sampled peak "
         f"{rss.peak_kb / 1024:.0f} MB ({rss.samples} samples), VmHWM {hwm / 1024:.0f} MB.",
         f"First visible text matched for {len(visible)} of {len(requests)} requests "
         f"({unmatched} without a matching preview).",
         f"{cpu.summary()}. Bot CPU per answered message: "
-        f"{bot_cpu / max(1, outcome.check.answered) * 1000:.1f} ms.",
+        f"{bot_cpu / max(1, outcome.check.answered) * 1000:.1f} ms, {bot_cpu:.1f} s in all: "
+        "one event loop (one core, the GIL) cannot finish the burst in less wall time than "
+        "that, whatever the model latency.",
     ]
     record_log_problems(result, run, log_offset)
     return result

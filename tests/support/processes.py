@@ -111,18 +111,19 @@ def run_bot_command(
 
 
 class BotProcess:
-    """The real bot: `python -m bot`, its stderr captured to a log file."""
+    """The real bot: `python -m bot` (or another `module`), its stderr captured to a log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, module: str = "bot") -> None:
         self.env = env
         self.log_path = log_path
+        self.module = module
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
 
     def start(self) -> BotProcess:
         self._log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            [sys.executable, "-m", self.module],
             cwd=self.log_path.parent,
             env=bot_environment(self.env),
             stdout=self._log_file,

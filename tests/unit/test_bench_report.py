@@ -1,0 +1,39 @@
+"""The benchmark's side-by-side report: targets relative to the baseline bot, and the ratio."""
+
+from bench.report import text_table
+from bench.stats import Figure, ScenarioResult, Target, side_by_side
+
+
+def _cpu(value: float) -> ScenarioResult:
+    targets = [Target("value", "<=", 5.0), Target("value", "<=", 1.5, "times")]
+    figure = Figure("3", "CPU per message", "ms", value=value, targets=targets)
+    return ScenarioResult("rate", "3", [figure])
+
+
+def test_relative_target_is_judged_against_the_baseline() -> None:
+    within = side_by_side(_cpu(4.5), _cpu(3.2)).figures[0]
+    over = side_by_side(_cpu(4.9), _cpu(3.2)).figures[0]
+
+    assert within.met is True
+    assert over.met is False
+    assert over.target_text == "≤ 5.00 ms, ≤ 1.50× baseline"
+
+
+def test_without_a_baseline_only_absolute_targets_count() -> None:
+    alone = side_by_side(_cpu(4.9), None).figures[0]
+
+    assert alone.met is True
+    assert alone.target_text == "≤ 5.00 ms"
+    assert alone.ratio is None
+
+
+def test_table_shows_the_baseline_and_the_ratio() -> None:
+    bot = _cpu(12.0)
+    baseline = _cpu(4.0)
+    baseline.broken.append("1 message(s) never answered")
+
+    merged = side_by_side(bot, baseline)
+    table = text_table([merged])
+
+    assert "4.00 ms" in table and "3.00×" in table
+    assert merged.broken == ["baseline: 1 message(s) never answered"]
