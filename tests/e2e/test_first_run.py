@@ -1,0 +1,33 @@
+"""What a new operator meets: a database it cannot create."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.processes import ROOT
+
+
+def test_a_database_path_that_cannot_be_created_stops_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "BOT_TOKEN": "1:abc",
+            "POLZA_API_KEY": "x",
+            "DATABASE_PATH": "data/bot.sqlite3",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Database error: cannot create data/bot.sqlite3 (data is a file); make its folder"
+        " writable for this user or set DATABASE_PATH to another file"
+    )
