@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -130,6 +131,14 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in parts if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("bot_token", "polza_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        # `BOT_TOKEN=` as copied from .env.example is as missing as no line at all.
+        if not value.get_secret_value().strip():
+            raise PydanticCustomError("missing", "Field required")
         return value
 
     @field_validator("bot_token")
