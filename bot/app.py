@@ -29,6 +29,7 @@ from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import run_sync_filters_inline
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
+from bot.database_file import usable_database_file
 from bot.i18n import setup_i18n
 from bot.middlewares import (
     AddressingMiddleware,
@@ -134,7 +135,7 @@ async def open_app(
     bot_factory: Callable[[Settings], Bot] = create_bot,
 ) -> App:
     """Open every resource, each closed by `stack` (in reverse order) whatever happens."""
-    db = await Database.open(settings.database_path)
+    db = await Database.open(usable_database_file(settings))
     stack.push_async_callback(db.close)
     bot = bot_factory(settings)
     stack.push_async_callback(bot.session.close)

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     polza_base_url: str = "https://api.polza.ai/api/v1"
     telegram_api_url: str = ""
     database_path: Path = Path("data/bot.sqlite3")
+    # The data volume (the Docker image sets /data): a DATABASE_PATH outside it is not used.
+    data_dir: Path | None = None
+    _outside_data_dir: Path | None = PrivateAttr(default=None)
 
     default_chat_model: str = "openai/gpt-4o-mini"
     # Chat models users may pick: ids or fnmatch patterns such as "openai/*" (empty: any).
@@ -129,6 +133,14 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @field_validator("bot_token", "polza_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        # `BOT_TOKEN=` as copied from .env.example is as missing as no line at all.
+        if not value.get_secret_value().strip():
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
@@ -186,6 +198,23 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        # A .env written for running without Docker (DATABASE_PATH=data/bot.sqlite3) must not
+        # move the database out of the image's volume, where it would be lost or not creatable.
+        path, data_dir = self.database_path, self.data_dir
+        if data_dir is None or str(path) == ":memory:":
+            return self
+        if not path.absolute().is_relative_to(data_dir.absolute()):
+            self._outside_data_dir = path
+            self.database_path = data_dir / "bot.sqlite3"
+        return self
+
+    @property
+    def ignored_database_path(self) -> Path | None:
+        """The DATABASE_PATH given outside DATA_DIR, replaced by DATA_DIR/bot.sqlite3."""
+        return self._outside_data_dir
 
     @property
     def polza_v2_url(self) -> str:

@@ -1,14 +1,11 @@
-"""The shared voice fixtures, which live beside the repository (`../shared/fixtures`)."""
+"""The voice fixtures committed in tests/fixtures (made by make_voice_fixtures.sh there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def fixture_bytes(name: str) -> bytes:
-    path = SHARED_FIXTURES / name
-    if not path.exists():
-        raise FileNotFoundError(f"voice fixture {name} is missing: expected it at {path}")
-    return path.read_bytes()
+    return (FIXTURES / name).read_bytes()

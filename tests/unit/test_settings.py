@@ -36,3 +36,13 @@ def test_missing_token_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError) as error:
         make(monkeypatch, POLZA_API_KEY="k")
     assert error.value.errors()[0]["loc"] == ("bot_token",)
+
+
+def test_an_empty_key_as_copied_from_env_example_counts_as_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ValidationError) as error:
+        make(monkeypatch, BOT_TOKEN="1:abc", POLZA_API_KEY=" ")
+    assert [(e["loc"], e["type"]) for e in error.value.errors()] == [
+        (("polza_api_key",), "missing")
+    ]
