@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,10 @@ import aiosqlite
 from storage.migrations import apply_migrations
 
 logger = logging.getLogger(__name__)
+
+# How long a write waits for another process (a backup, an admin's sqlite3 shell) to let go
+# of the database before "database is locked".
+BUSY_TIMEOUT_MS = 10_000
 
 
 class Database:
@@ -32,7 +37,7 @@ class Database:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=5000",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             await conn.execute(pragma)
         db = cls(conn)
@@ -53,14 +58,48 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
+
+        The statements run on aiosqlite's thread, where a cancelled caller cannot stop them:
+        each is waited for to the end, so the connection never stays inside a transaction
+        that nobody will finish, and the error the caller sees is the original one.
+        """
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._to_the_end("BEGIN IMMEDIATE")
+            except BaseException:
+                await self._rollback()
+                raise
             try:
                 yield self._conn
+                await self._to_the_end("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._conn.execute("COMMIT")
+
+    async def _to_the_end(self, sql: str) -> None:
+        """Run `sql` to completion even if the caller is cancelled meanwhile; a cancellation
+        is re-raised once the statement has finished."""
+        step = asyncio.ensure_future(self._conn.execute(sql))
+        cancelled = False
+        while not step.done():
+            try:
+                await asyncio.wait({step})
+            except asyncio.CancelledError:
+                cancelled = True
+        step.result()  # the statement's own error first
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def _rollback(self) -> None:
+        # SQLite ends the transaction itself after some errors (a full disk, for one): an
+        # explicit ROLLBACK would then fail and hide the real error.
+        if not self._conn.in_transaction:
+            return
+        try:
+            await self._to_the_end("ROLLBACK")
+        except sqlite3.Error as error:
+            logger.warning("ROLLBACK failed: %s", error)
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
