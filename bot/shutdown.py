@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Protocol
 
@@ -39,3 +40,13 @@ async def stop_gracefully(handlers: _Handlers, jobs: _Jobs, grace_seconds: float
         logger.warning("%d update(s) unfinished; they are handled again at start", unfinished)
         await handlers.cancel_remaining()
     await jobs.shutdown(deadline.remaining())
+
+
+def skip_final_collection() -> None:
+    """Call last: the interpreter's own teardown then skips collecting every object made so far.
+
+    aiogram's thousands of pydantic models take ~0.1 s of CPU to collect at exit on an idle
+    machine and seconds on a busy one — time taken from the stop deadline. The operating
+    system frees the memory anyway.
+    """
+    gc.freeze()

@@ -96,3 +96,23 @@ async def test_a_handler_cancelled_by_the_stop_stays_pending(tmp_path: Path) -> 
     (pending,) = await inbox.pending()
     assert (pending.update_id, pending.attempts) == (1, 2), "stays pending, attempt counted"
     await db.close()
+
+
+async def test_a_handler_cancelled_from_inside_is_marked_handled(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    inbox = InboxRepository(db)
+    await inbox.accept([(1, '{"update_id": 1}')])
+
+    class SelfCancellingDispatcher(RecordingDispatcher):
+        async def feed_update(self, bot: Any, update: Update, **data: Any) -> None:
+            raise asyncio.CancelledError  # e.g. an inner task's cancellation leaking out
+
+    poller = DurablePolling(
+        cast(Dispatcher, SelfCancellingDispatcher()), cast(Bot, SilentBot()), inbox
+    )
+    stop = asyncio.Event()
+    stop.set()
+    await poller.run(stop)
+    assert await poller.wait_handled(5) == 0
+    assert await inbox.pending() == []
+    await db.close()
