@@ -29,7 +29,9 @@ async def test_old_history_goes_and_its_cost_stays(tmp_path: Path) -> None:
     usage = UsageRepository(db)
     key = ConversationKey(chat_id=3, user_id=3)
     record = UsageRecord(user_id=3, chat_id=3, kind="chat", model="m", cost_rub=1.5)
-    await messages.append_exchange(key, "old question", "old answer", "m", record)
+    await messages.append_exchange(
+        key, "old question", "old answer", "m", await usage.record(record)
+    )
     ten_days_ago = time.time() - 10 * 86400
     async with db.transaction() as tx:
         await tx.execute("UPDATE messages SET created_at = ?", (ten_days_ago,))

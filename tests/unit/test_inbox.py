@@ -32,3 +32,17 @@ async def test_every_start_of_handling_is_counted(tmp_path: Path) -> None:
     await inbox.count_attempts([1])
     assert [(p.update_id, p.attempts) for p in await inbox.pending()] == [(1, 2), (2, 1)]
     await db.close()
+
+
+async def test_a_step_numbered_below_the_newest_applied_one_still_runs(tmp_path: Path) -> None:
+    # As when branches land out of order: 11 is recorded, 8 arrives later.
+    path = tmp_path / "inbox.sqlite3"
+    db = await Database.open(path)
+    async with db.transaction() as tx:
+        await tx.execute("ALTER TABLE inbox DROP COLUMN attempts")
+        await tx.execute("DELETE FROM schema_version WHERE version = 8")
+    await db.close()
+    db = await Database.open(path)
+    await InboxRepository(db).accept([(1, "{}")])
+    assert [p.attempts for p in await InboxRepository(db).pending()] == [1]
+    await db.close()
