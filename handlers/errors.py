@@ -11,6 +11,7 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.observability.alerts import AdminAlerts
+from bot.telegram.replies import topic_of
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +41,10 @@ async def on_error(
         with contextlib.suppress(Exception):
             await bot.answer_callback_query(query.id, text=apology)
     elif update.message is not None and apology is not None:
-        topic = update.message.message_thread_id if update.message.is_topic_message else None
         with contextlib.suppress(Exception):
-            await bot.send_message(update.message.chat.id, apology, message_thread_id=topic)
+            await bot.send_message(
+                update.message.chat.id, apology, message_thread_id=topic_of(update.message)
+            )
     return True
 
 

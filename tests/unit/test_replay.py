@@ -4,7 +4,9 @@ is logged and skipped, and start-up goes on."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -115,4 +117,65 @@ async def test_a_handler_cancelled_from_inside_is_marked_handled(tmp_path: Path)
     await poller.run(stop)
     assert await poller.wait_handled(5) == 0
     assert await inbox.pending() == []
+    await db.close()
+
+
+class FlakyInbox(InboxRepository):
+    """The real inbox, with "database is locked" for the first few writes of each kind."""
+
+    def __init__(self, db: Database, failures: int) -> None:
+        super().__init__(db)
+        self.accept_failures = failures
+        self.mark_failures = failures
+        self.accept_calls = 0
+
+    async def accept(self, updates: Sequence[tuple[int, str]]) -> list[int]:
+        self.accept_calls += 1
+        if self.accept_failures:
+            self.accept_failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await super().accept(updates)
+
+    async def mark_handled(self, update_id: int) -> None:
+        if self.mark_failures:
+            self.mark_failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await super().mark_handled(update_id)
+
+
+class OneBatchBot(SilentBot):
+    """getUpdates: one update, then nothing; records the offsets asked for."""
+
+    def __init__(self) -> None:
+        self.offsets: list[int | None] = []
+        self.asked_again = asyncio.Event()
+
+    async def __call__(self, method: Any, **kwargs: Any) -> Any:
+        self.offsets.append(method.offset)
+        if len(self.offsets) == 1:
+            return [Update(update_id=10)]
+        self.asked_again.set()
+        await asyncio.sleep(3600)
+        return []
+
+
+async def test_a_locked_database_delays_the_offset_until_the_batch_is_stored(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    inbox = FlakyInbox(db, failures=2)
+    dispatcher = RecordingDispatcher()
+    bot = OneBatchBot()
+    poller = DurablePolling(cast(Dispatcher, dispatcher), cast(Bot, bot), inbox)
+    stop = asyncio.Event()
+    running = asyncio.create_task(poller.run(stop))
+    await asyncio.wait_for(bot.asked_again.wait(), 30)
+    stop.set()
+    await running
+    assert await poller.wait_handled(10) == 0
+
+    assert inbox.accept_calls == 3, "storing was tried until it worked"
+    assert bot.offsets == [None, 11], "the update was confirmed only once stored"
+    assert dispatcher.fed == [(10, False)]
+    assert await inbox.pending() == [], "marking it handled was retried too"
     await db.close()
