@@ -22,7 +22,7 @@ from bot.polling import DurablePolling, ReplayLimits
 from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
 from bot.settings_problems import settings_problems
-from bot.shutdown import skip_final_collection, stop_gracefully
+from bot.shutdown import poll_until_stopped, skip_final_collection
 from bot.telegram.admin_alerts import TelegramAlertSender
 from bot.telegram.command_menus import register_command_menus
 
@@ -97,10 +97,9 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
     app.housekeeping.start()
     logger.info("Polling")
-    try:
-        await poller.run(stop, dispatcher=dp, bots=[bot])
-    finally:  # even when polling failed: nothing is closed under running handlers
-        await stop_gracefully(poller, app.image_jobs, settings.shutdown_grace_seconds)
+    await poll_until_stopped(
+        poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
+    )
     await dp.emit_shutdown(bot=bot, **workflow)
 
 

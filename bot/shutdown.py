@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,24 @@ class Deadline:
 
 
 class _Handlers(Protocol):
+    async def run(self, stop: asyncio.Event, **data: Any) -> None: ...
     async def wait_handled(self, grace_seconds: float) -> int: ...
     async def cancel_remaining(self) -> None: ...
 
 
 class _Jobs(Protocol):
     async def shutdown(self, grace_seconds: float) -> None: ...
+
+
+async def poll_until_stopped(
+    poller: _Handlers, stop: asyncio.Event, jobs: _Jobs, grace_seconds: float, **data: Any
+) -> None:
+    """Poll until `stop` is set, then stop gracefully — also when polling itself failed, so
+    nothing is closed under running handlers (the failure is raised after)."""
+    try:
+        await poller.run(stop, **data)
+    finally:
+        await stop_gracefully(poller, jobs, grace_seconds)
 
 
 async def stop_gracefully(handlers: _Handlers, jobs: _Jobs, grace_seconds: float) -> None:
