@@ -73,6 +73,3 @@ def setup_logging(level: str, secrets: Iterable[str], log_format: str = "text") 
         "aiogram.event",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-    # aiogram writes a line per update at INFO ("Update id=… is handled"): debugging detail.
-    debugging = root.level <= logging.DEBUG
-    logging.getLogger("aiogram.event").setLevel(logging.DEBUG if debugging else logging.WARNING)
