@@ -60,44 +60,25 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
 
-        The statements run on aiosqlite's thread, where a cancelled caller cannot stop them:
-        each is waited for to the end, so the connection never stays inside a transaction
-        that nobody will finish, and the error the caller sees is the original one.
+        A statement goes on running on aiosqlite's thread when its caller is cancelled (at
+        BEGIN IMMEDIATE waiting for a lock, say). The rollback is queued behind it on that
+        thread and checks there whether a transaction is open, so the connection is never
+        left inside one, and the caller sees the original error.
         """
         async with self._write_lock:
             try:
-                await self._to_the_end("BEGIN IMMEDIATE")
-            except BaseException:
-                await self._rollback()
-                raise
-            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
-                await self._to_the_end("COMMIT")
+                await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
-
-    async def _to_the_end(self, sql: str) -> None:
-        """Run `sql` to completion even if the caller is cancelled meanwhile; a cancellation
-        is re-raised once the statement has finished."""
-        step = asyncio.ensure_future(self._conn.execute(sql))
-        cancelled = False
-        while not step.done():
-            try:
-                await asyncio.wait({step})
-            except asyncio.CancelledError:
-                cancelled = True
-        step.result()  # the statement's own error first
-        if cancelled:
-            raise asyncio.CancelledError
 
     async def _rollback(self) -> None:
-        # SQLite ends the transaction itself after some errors (a full disk, for one): an
-        # explicit ROLLBACK would then fail and hide the real error.
-        if not self._conn.in_transaction:
-            return
+        # sqlite3's rollback() does nothing when no transaction is open: SQLite ends it itself
+        # after some errors (a full disk), and an explicit ROLLBACK would fail and hide them.
         try:
-            await self._to_the_end("ROLLBACK")
+            await asyncio.shield(self._conn.rollback())
         except sqlite3.Error as error:
             logger.warning("ROLLBACK failed: %s", error)
 
