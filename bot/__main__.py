@@ -18,10 +18,11 @@ from bot.config import Settings
 from bot.doctor import run_doctor
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logging_setup import setup_logging
-from bot.polling import DurablePolling
+from bot.polling import DurablePolling, ReplayLimits
 from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
 from bot.settings_problems import settings_problems
+from bot.shutdown import poll_until_stopped, skip_final_collection
 from bot.telegram.admin_alerts import TelegramAlertSender
 from bot.telegram.command_menus import register_command_menus
 
@@ -86,21 +87,19 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    poller = DurablePolling(dp, bot, app.inbox, metrics=app.ops.metrics)
+    limits = ReplayLimits(settings.replay_max_attempts, settings.replay_max_age_seconds)
+    poller = DurablePolling(dp, bot, app.inbox, limits=limits, metrics=app.ops.metrics)
     # The model list is wanted by most first requests: load it while the bot starts.
     warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
     stack.callback(warm_up.cancel)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)
     await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
+    app.housekeeping.start()
     logger.info("Polling")
-    await poller.run(stop, dispatcher=dp, bots=[bot])
-    logger.info("Stopping: letting answers in flight finish")
-    unfinished = await poller.wait_handled(settings.shutdown_grace_seconds)
-    if unfinished:
-        logger.warning("%d update(s) unfinished; they are handled again at start", unfinished)
-        await poller.cancel_remaining()
-    await app.image_jobs.shutdown(settings.shutdown_grace_seconds)
+    await poll_until_stopped(
+        poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
+    )
     await dp.emit_shutdown(bot=bot, **workflow)
 
 
@@ -117,7 +116,10 @@ def main() -> None:
         raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets(), settings.log_format)
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    finally:
+        skip_final_collection()
 
 
 if __name__ == "__main__":

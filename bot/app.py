@@ -30,11 +30,13 @@ from bot.aiogram_tuning import run_sync_filters_inline
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
 from bot.database_file import usable_database_file
+from bot.fsm_storage import BoundedMemoryStorage
 from bot.i18n import setup_i18n
 from bot.middlewares import (
     AddressingMiddleware,
     ConversationLocks,
     ConversationOrderMiddleware,
+    ReplayLimitMiddleware,
     TurnMiddleware,
     UserMiddleware,
 )
@@ -50,6 +52,7 @@ from bot.services.audio import AudioPreparer
 from bot.services.balance import BalanceService
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
+from bot.services.housekeeping import Housekeeping
 from bot.services.limits import SpendingGuard
 from bot.services.metering import Meter
 from bot.services.model_choice import ModelResolver
@@ -69,6 +72,7 @@ from handlers import create_routers
 from handlers.groups import GroupNotices
 from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
 from storage.inbox import InboxRepository
+from storage.retention import RetentionRepository
 
 logger = logging.getLogger("bot")
 
@@ -126,6 +130,7 @@ class App:
     inbox: InboxRepository
     image_jobs: UserJobs
     ops: Operations  # metrics, health, alerts: started with polling
+    housekeeping: Housekeeping
 
 
 async def open_app(
@@ -270,13 +275,25 @@ async def open_app(
         group_notices=GroupNotices(),
         admin_alerts=ops.alerts,
     )
-    return App(bot=bot, deps=deps, inbox=InboxRepository(db), image_jobs=image_jobs, ops=ops)
+    inbox = InboxRepository(db)
+    housekeeping = Housekeeping(
+        inbox, RetentionRepository(db), history_days=settings.history_retention_days, tz=timezone
+    )
+    stack.push_async_callback(housekeeping.stop)
+    return App(
+        bot=bot,
+        deps=deps,
+        inbox=inbox,
+        image_jobs=image_jobs,
+        ops=ops,
+        housekeeping=housekeeping,
+    )
 
 
 def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]:
     """The dispatcher with its middlewares and routers; dependencies as workflow data."""
     settings = deps.settings
-    dp = Dispatcher(**deps.as_workflow_data())
+    dp = Dispatcher(storage=BoundedMemoryStorage(), **deps.as_workflow_data())
     # Outer update middlewares run in this order. Nothing before the conversation ordering
     # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
     # Albums first: in groups only an album's first part carries the mention.
@@ -292,6 +309,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     # After the access check: a stranger hears only that they are not allowed.
     dp.update.outer_middleware(ArrivalRefusalMiddleware())
     dp.update.outer_middleware(TurnMiddleware(deps.responder))
+    dp.update.outer_middleware(ReplayLimitMiddleware())  # last: see its docstring
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
     return dp, i18n_core

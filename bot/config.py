@@ -108,7 +108,15 @@ class Settings(BaseSettings):
     image_poll_interval_seconds: float = Field(default=3.0, gt=0)
     image_timeout_seconds: float = Field(default=180.0, gt=0)
 
+    # The whole time a stop (SIGTERM) may take, all phases together; the container's stop
+    # timeout must be longer, or the process is killed with answers in flight.
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    # An update left unfinished by a crash is handled again at start, up to this many attempts
+    # in all and only while it is this fresh; past either the user gets a short apology.
+    replay_max_attempts: int = Field(default=2, ge=1, le=10)
+    replay_max_age_seconds: float = Field(default=900.0, gt=0)
+    # Conversation history older than this is deleted every night (0 = kept forever).
+    history_retention_days: int = Field(default=0, ge=0)
 
     # Per-user limits (0 = none; admins are exempt) and the zone days and months are counted in.
     daily_budget_rub: float = Field(default=0, ge=0)

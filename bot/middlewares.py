@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, TelegramObject, Update
+from aiogram_i18n import I18nContext
 
 from bot.conversation import conversation_key
-from bot.i18n import language_for
+from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.telegram.addressing import Addressing, command_name, detect
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
 
+logger = logging.getLogger(__name__)
+
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Set in the handler data by the poller for an update it gave up handling again.
+REPLAY_GIVEN_UP = "replay_given_up"
 
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
@@ -198,3 +206,31 @@ class TurnMiddleware(BaseMiddleware):
                 return None
             data["turn"] = turn
         return await handler(event, data)
+
+
+class ReplayLimitMiddleware(BaseMiddleware):
+    """An update the poller gave up handling again (it kept being interrupted, or waited too
+    long) gets one short apology instead of its handlers: nothing reaches Polza.
+
+    The last outer update middleware: the apology is in the user's language, and only
+    messages the bot would have answered (addressed, from an allowed user) get one.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not data.get(REPLAY_GIVEN_UP) or not isinstance(event, Update):
+            return await handler(event, data)
+        i18n: I18nContext | None = data.get("i18n")
+        if i18n is None:
+            return None
+        text = tr(i18n, "replay-apology")
+        try:
+            if event.message is not None:
+                if event.message.chat.type == ChatType.PRIVATE:
+                    await event.message.answer(text)  # in the message's topic, if any
+                else:
+                    await event.message.reply(text)
+            elif event.callback_query is not None:
+                await event.callback_query.answer(text, show_alert=True)
+        except TelegramAPIError as error:
+            logger.info("Could not apologise for update %s: %s", event.update_id, error)
+        return None

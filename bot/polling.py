@@ -3,8 +3,13 @@
 aiogram's own polling confirms an update (by asking for the next offset) as soon as its
 handling has *started*, so a crash mid-answer would lose the message. Here every batch goes to
 the inbox table first, each update is marked handled when its handling ends, and on start the
-ones left pending are handled again. Updates of one conversation still start in the order
-Telegram sent them: tasks are created in that order.
+ones left pending are handled again — a bounded number of times, while they are fresh; past
+that the user gets one apology (`ReplayLimitMiddleware`) instead of a crash loop or a second
+bill. Updates of one conversation still start in the order Telegram sent them: tasks are
+created in that order.
+
+Storage faults ("database is locked" past the busy timeout, a full disk) are retried with
+backoff: a batch is confirmed to Telegram only once it is stored.
 """
 
 from __future__ import annotations
@@ -12,23 +17,50 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from pydantic import ValidationError
 
+from bot.middlewares import REPLAY_GIVEN_UP
 from bot.observability.metrics import Metrics
-from storage.inbox import InboxRepository
+from storage.inbox import InboxRepository, PendingUpdate
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 # The loop counts as alive while a getUpdates call started or returned this recently, beyond
 # the long-poll timeout itself (backoff waits are at most a few seconds).
 ALIVE_MARGIN_SECONDS = 30.0
+# Between tries of a write the inbox needs (aiogram's backoff, as for getUpdates).
+STORAGE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=5.0, factor=2.0, jitter=0.1)
+# Marking an update handled is given up after this many tries: it is then pending, and the
+# replay limit bounds what that costs.
+MARK_HANDLED_TRIES = 5
+# After the grace period, how long cancelled handlers get to unwind.
+CANCEL_WAIT_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayLimits:
+    """How far an update left unfinished is handled again after a restart."""
+
+    max_attempts: int = 2
+    max_age_seconds: float = 900.0
+
+    def give_up(self, update: PendingUpdate, now: float) -> bool:
+        too_old = now - update.received_at > self.max_age_seconds
+        return update.attempts >= self.max_attempts or too_old
 
 
 class DurablePolling:
@@ -38,12 +70,14 @@ class DurablePolling:
         bot: Bot,
         inbox: InboxRepository,
         *,
+        limits: ReplayLimits | None = None,
         polling_timeout: int = 30,
         metrics: Metrics | None = None,
     ) -> None:
         self._dp = dispatcher
         self._bot = bot
         self._inbox = inbox
+        self._limits = limits or ReplayLimits()
         self._timeout = polling_timeout
         self._metrics = metrics
         self._tasks: set[asyncio.Task[None]] = set()
@@ -60,15 +94,7 @@ class DurablePolling:
     async def run(self, stop: asyncio.Event, **data: Any) -> None:
         """Handle pending updates, then poll until `stop` is set. In-flight handling goes on
         after return; `wait_handled` waits for it."""
-        await self._inbox.prune()
-        pending = await self._inbox.pending()
-        for update_id, payload in pending:
-            logger.info(
-                "Handling update %s again: it was not finished before the restart", update_id
-            )
-            self._spawn(Update.model_validate_json(payload, context={"bot": self._bot}), data)
-        if self._metrics is not None and pending:
-            self._metrics.updates_replayed(len(pending))
+        await self._replay(data)
         polling = self._polling = asyncio.create_task(self._poll(data))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -85,9 +111,60 @@ class DurablePolling:
         return len(running)
 
     async def cancel_remaining(self) -> None:
-        for task in list(self._tasks):
+        """Cancel the updates still in flight; they stay pending (their attempt counted)."""
+        tasks = set(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=CANCEL_WAIT_SECONDS)
+
+    async def _replay(self, data: dict[str, Any]) -> None:
+        pending = await self._stored(self._inbox.pending, "read the pending updates")
+        now = time.time()
+        again: list[Update] = []
+        given_up: list[Update] = []
+        for row in pending:
+            update = self._parse(row)
+            if update is None:
+                await self._mark_handled(row.update_id)
+            elif self._limits.give_up(row, now):
+                logger.warning(
+                    "Giving up update %s after %d attempt(s), received %.0f s ago;"
+                    " the user gets an apology",
+                    row.update_id,
+                    row.attempts,
+                    now - row.received_at,
+                )
+                given_up.append(update)
+            else:
+                logger.info(
+                    "Handling update %s again (attempt %d of %d): it was not finished before"
+                    " the restart",
+                    row.update_id,
+                    row.attempts + 1,
+                    self._limits.max_attempts,
+                )
+                again.append(update)
+        if self._metrics is not None and again:
+            self._metrics.updates_replayed(len(again))
+        ids = [update.update_id for update in again]
+        await self._stored(partial(self._inbox.count_attempts, ids), "count the attempts")
+        replay_given_up = {update.update_id for update in given_up}
+        for update in sorted(again + given_up, key=lambda u: u.update_id):
+            flag = {REPLAY_GIVEN_UP: True} if update.update_id in replay_given_up else {}
+            self._spawn(update, {**data, **flag})
+
+    def _parse(self, row: PendingUpdate) -> Update | None:
+        try:
+            return Update.model_validate_json(row.payload, context={"bot": self._bot})
+        except ValidationError as error:
+            # One bad row must not keep the bot from starting: it is logged and dropped.
+            logger.error(
+                "Inbox row %s is not a valid update and is skipped: %s",
+                row.update_id,
+                error.errors(include_url=False, include_input=False)[:1],
+            )
+            return None
 
     async def _poll(self, data: dict[str, Any]) -> None:
         request = GetUpdates(
@@ -107,20 +184,28 @@ class DurablePolling:
             backoff.reset()
             if not updates:
                 continue
-            fresh = set(
-                await self._inbox.accept(
-                    [
-                        (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
-                        for u in updates
-                    ]
-                )
-            )
+            rows = [
+                (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
+                for u in updates
+            ]
+            # Until this succeeds the offset stays put: Telegram keeps the updates meanwhile.
+            fresh = set(await self._stored(partial(self._inbox.accept, rows), "store updates"))
             for update in updates:
                 if update.update_id in fresh:
                     if self._metrics is not None:
                         self._metrics.update_received()
                     self._spawn(update, data)
             request.offset = updates[-1].update_id + 1
+
+    async def _stored(self, write: Callable[[], Awaitable[T]], what: str) -> T:
+        """`write()`, tried again with backoff for as long as the database refuses it."""
+        backoff = Backoff(config=STORAGE_BACKOFF)
+        while True:
+            try:
+                return await write()
+            except sqlite3.Error as error:
+                logger.warning("Could not %s (%s); trying again", what, error)
+                await backoff.asleep()
 
     def _spawn(self, update: Update, data: dict[str, Any]) -> None:
         task = asyncio.create_task(self._handle(update, data))
@@ -130,6 +215,32 @@ class DurablePolling:
     async def _handle(self, update: Update, data: dict[str, Any]) -> None:
         try:
             await self._dp.feed_update(self._bot, update, **data)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled by the stop: it stays pending and is handled again at the next
+                # start, within the replay limits (this attempt is counted).
+                logger.info("Update %s was cut short by the stop", update.update_id)
+                raise
+            logger.warning("Handling of update %s was cancelled from inside", update.update_id)
         except Exception:
             logger.exception("Update %s failed outside any handler", update.update_id)
-        await self._inbox.mark_handled(update.update_id)
+        await self._mark_handled(update.update_id)
+
+    async def _mark_handled(self, update_id: int) -> None:
+        backoff = Backoff(config=STORAGE_BACKOFF)
+        for attempt in range(1, MARK_HANDLED_TRIES + 1):
+            try:
+                await self._inbox.mark_handled(update_id)
+                return
+            except sqlite3.Error as error:
+                if attempt == MARK_HANDLED_TRIES:
+                    logger.error(
+                        "Update %s is handled but could not be marked so (%s); after a restart"
+                        " it counts as unfinished",
+                        update_id,
+                        error,
+                    )
+                    return
+                logger.warning("Could not mark update %s handled (%s); retrying", update_id, error)
+                await backoff.asleep()

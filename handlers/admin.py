@@ -28,7 +28,10 @@ from storage import Person, UserRepository
 
 logger = logging.getLogger(__name__)
 
-USER_ID = re.compile(r"\d{1,19}")
+USER_ID = re.compile(r"\d+")
+# Telegram user IDs have at most 52 significant bits (Bot API docs): well inside SQLite's
+# 64-bit INTEGER, which a 19-digit number can overflow.
+MAX_USER_ID = 2**52 - 1
 # Telegram usernames: 5-32 letters, digits and underscores (a few short legacy ones exist).
 USERNAME = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{2,31})")
 
@@ -125,6 +128,7 @@ class Target:
     user_id: int | None
     person: Person | None = None
     unknown_username: str | None = None
+    bad_id: str | None = None  # digits, but no Telegram user ID
 
 
 async def _target(command: CommandObject, users: UserRepository) -> Target | None:
@@ -132,6 +136,8 @@ async def _target(command: CommandObject, users: UserRepository) -> Target | Non
     argument = (command.args or "").strip()
     if USER_ID.fullmatch(argument):
         user_id = int(argument)
+        if not 0 < user_id <= MAX_USER_ID:
+            return Target(None, bad_id=argument[:32])
         return Target(user_id, (await users.people([user_id])).get(user_id))
     match = USERNAME.fullmatch(argument)
     if match is None:
@@ -140,6 +146,12 @@ async def _target(command: CommandObject, users: UserRepository) -> Target | Non
     if person is None:
         return Target(None, unknown_username=match.group(1))
     return Target(person.id, person)
+
+
+def _nobody_text(i18n: I18nContext, target: Target) -> str:
+    if target.bad_id is not None:
+        return tr(i18n, "admin-bad-id", id=target.bad_id, max=str(MAX_USER_ID))
+    return tr(i18n, "admin-user-unknown", username=target.unknown_username)
 
 
 async def on_stats(
@@ -179,7 +191,7 @@ async def on_allow(
         await message.answer(await access_text(i18n, access, users, "admin-allow-usage"))
         return
     if target.user_id is None:
-        await message.answer(tr(i18n, "admin-user-unknown", username=target.unknown_username))
+        await message.answer(_nobody_text(i18n, target))
         return
     by = message.from_user.id if message.from_user else None
     outcome = await access.allow(target.user_id, by=by)
@@ -200,7 +212,7 @@ async def on_deny(
         await message.answer(await access_text(i18n, access, users, "admin-deny-usage"))
         return
     if target.user_id is None:
-        await message.answer(tr(i18n, "admin-user-unknown", username=target.unknown_username))
+        await message.answer(_nobody_text(i18n, target))
         return
     by = message.from_user.id if message.from_user else None
     outcome = await access.deny(target.user_id, by=by)

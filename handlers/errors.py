@@ -11,6 +11,7 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.observability.alerts import AdminAlerts
+from bot.telegram.replies import topic_of
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +25,26 @@ async def on_error(
     if admin_alerts is not None:
         admin_alerts.unexpected_error()
     update = event.update
-    message = update.message
+    query = update.callback_query
+    message = update.message or (query.message if query is not None else None)
+    sender = update.message.from_user if update.message else query.from_user if query else None
     logger.error(
         "Unhandled error in update %s (chat %s, user %s)",
         update.update_id,
         message.chat.id if message else None,
-        message.from_user.id if message and message.from_user else None,
+        sender.id if sender else None,
         exc_info=event.exception,
     )
-    if message is not None and i18n is not None:
+    apology = tr(i18n, "generic-apology") if i18n is not None else None
+    if query is not None:
+        # Unanswered, the button keeps spinning in the client (fails if it was answered).
         with contextlib.suppress(Exception):
-            await bot.send_message(message.chat.id, tr(i18n, "generic-apology"))
+            await bot.answer_callback_query(query.id, text=apology)
+    elif update.message is not None and apology is not None:
+        with contextlib.suppress(Exception):
+            await bot.send_message(
+                update.message.chat.id, apology, message_thread_id=topic_of(update.message)
+            )
     return True
 
 

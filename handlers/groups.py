@@ -10,23 +10,15 @@ from aiogram.filters import IS_MEMBER, IS_NOT_MEMBER, ChatMemberUpdatedFilter, F
 from aiogram.types import ChatMemberUpdated, Message
 from aiogram_i18n import I18nContext
 
+from bot.bounded import ToldOnce
 from bot.config import Settings
 from bot.i18n import tr
 
 logger = logging.getLogger(__name__)
 
 
-class GroupNotices:
-    """Remembers which unlisted groups were already told, so they are told only once."""
-
-    def __init__(self) -> None:
-        self._told: set[int] = set()
-
-    def first_time(self, chat_id: int) -> bool:
-        if chat_id in self._told:
-            return False
-        self._told.add(chat_id)
-        return True
+class GroupNotices(ToldOnce[int]):
+    """Unlisted groups already told they are not served, so they are told only once."""
 
 
 def _not_allowed(chat_id: int, settings: Settings) -> bool:

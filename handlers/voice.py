@@ -17,13 +17,17 @@ from bot.services.audio import AudioError, AudioErrorKind, AudioPreparer
 from bot.services.errors import PolzaError
 from bot.services.limits import LimitExceeded
 from bot.services.transcription import TranscriptionService
+from bot.telegram.downloads import FileTooBig, download_within
+from bot.telegram.formatting import cut_utf16
 from bot.telegram.replies import topic_of
 from bot.telegram.responder import Responder, Turn
 
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-TRANSCRIPT_PREVIEW_CHARS = 3000  # a longer transcript is shortened in the chat (not for the model)
+# A longer transcript is shortened in the chat (not for the model). UTF-16 units, as Telegram
+# counts them: 3000 emoji are 6000 units, past the 4096 of one message.
+TRANSCRIPT_PREVIEW_UNITS = 3000
 COLLAPSE_AFTER_CHARS = 400
 
 
@@ -55,9 +59,7 @@ def recording_of(message: Message) -> Recording | None:
 
 
 def transcript_html(i18n: I18nContext, text: str) -> str:
-    shown = (
-        text if len(text) <= TRANSCRIPT_PREVIEW_CHARS else text[:TRANSCRIPT_PREVIEW_CHARS] + "…"
-    )
+    shown = cut_utf16(text, TRANSCRIPT_PREVIEW_UNITS)
     tag = "blockquote expandable" if len(shown) > COLLAPSE_AFTER_CHARS else "blockquote"
     return f"{tr(i18n, 'voice-heard')}\n<{tag}>{html.escape(shown)}</{tag.split()[0]}>"
 
@@ -109,12 +111,12 @@ async def _transcribe(
     audio_preparer: AudioPreparer,
 ) -> str | None:
     """The recording's text, or None after telling the user what went wrong."""
+    limit_mb = responder.settings.max_download_mb
     try:
-        downloaded = await responder.bot.download(recording.file)
-        if downloaded is None:
-            raise AudioError(AudioErrorKind.EMPTY, "nothing downloaded")
+        # The declared file_size was checked already; what arrives is checked too.
+        data = await download_within(responder.bot, recording.file, limit_mb * MB)
         chunks = await audio_preparer.prepare(
-            downloaded.read(), mime_type=recording.mime_type, file_name=recording.file_name
+            data, mime_type=recording.mime_type, file_name=recording.file_name
         )
         result = await transcription.transcribe(
             chunks,
@@ -122,6 +124,9 @@ async def _transcribe(
             user_id=turn.conversation.user_id,
             chat_id=turn.conversation.chat_id,
         )
+    except FileTooBig:
+        await turn.say(turn.text("voice-too-big", limit=limit_mb))
+        return None
     except AudioError as error:
         logger.info("Unusable recording from user %s: %s", turn.user.id, error)
         if error.kind is AudioErrorKind.TOO_LONG:

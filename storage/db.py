@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,10 @@ import aiosqlite
 from storage.migrations import apply_migrations
 
 logger = logging.getLogger(__name__)
+
+# How long a write waits for another process (a backup, an admin's sqlite3 shell) to let go
+# of the database before "database is locked".
+BUSY_TIMEOUT_MS = 10_000
 
 
 class Database:
@@ -32,7 +37,7 @@ class Database:
         for pragma in (
             "PRAGMA journal_mode=WAL",
             "PRAGMA synchronous=NORMAL",
-            "PRAGMA busy_timeout=5000",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         ):
             await conn.execute(pragma)
         db = cls(conn)
@@ -53,14 +58,29 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
+
+        A statement goes on running on aiosqlite's thread when its caller is cancelled (at
+        BEGIN IMMEDIATE waiting for a lock, say). The rollback is queued behind it on that
+        thread and checks there whether a transaction is open, so the connection is never
+        left inside one, and the caller sees the original error.
+        """
         async with self._write_lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
+                await self._conn.execute("COMMIT")
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._conn.execute("COMMIT")
+
+    async def _rollback(self) -> None:
+        # sqlite3's rollback() does nothing when no transaction is open: SQLite ends it itself
+        # after some errors (a full disk), and an explicit ROLLBACK would fail and hide them.
+        try:
+            await asyncio.shield(self._conn.rollback())
+        except sqlite3.Error as error:
+            logger.warning("ROLLBACK failed: %s", error)
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""

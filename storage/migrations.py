@@ -180,8 +180,14 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX usage_time ON usage (created_at)",
         ),
     ),
-    # 8 is taken by work landing beside this one (inbox attempts). Steps are
-    # applied by whether their version is recorded, so one that lands late still runs.
+    (
+        8,
+        "inbox_attempts",
+        (
+            # How many times handling of the update has started (a crash mid-way counts).
+            "ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
     (
         9,
         "user_names",

@@ -11,6 +11,9 @@ logger = logging.getLogger(__name__)
 
 Job = Callable[[], Coroutine[Any, Any, None]]
 
+# After the grace period, how long cancelled jobs get to tell their users and unwind.
+CANCEL_WAIT_SECONDS = 2.0
+
 
 class UserJobs:
     """Runs each user's job as its own task, so the update that started it can finish.
@@ -54,4 +57,4 @@ class UserJobs:
             logger.warning("Grace period over; cancelling %d background job(s)", len(pending))
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.wait(pending, timeout=CANCEL_WAIT_SECONDS)

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.types import Document, Message, PhotoSize
+from aiogram_i18n import I18nContext
 
+from bot.i18n import tr
 from bot.services.documents import is_text_file
 from bot.telegram.albums import PendingAlbum
+from bot.telegram.downloads import FileTooBig, download_within
 
+KB = 1024
 MB = 1024 * 1024
 # Formats vision models take (GIF: its first frame).
 IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
@@ -29,7 +33,8 @@ class Attachment:
     name: str
     kind: FileKind
     mime_type: str
-    size: int | None  # None when Telegram did not say
+    size: int | None  # as the sender's client declared it; None when it did not say
+    limit: int  # the most bytes read of it, whatever `size` says
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +92,17 @@ def best_photo(sizes: Sequence[PhotoSize], limit_bytes: int) -> PhotoSize | None
     return max(candidates, key=lambda s: s.width * s.height, default=None)
 
 
-def attachments_of(message: Message, download_limit_bytes: int) -> list[Attachment]:
+def attachments_of(
+    message: Message, download_limit_bytes: int, text_limit_bytes: int | None = None
+) -> list[Attachment]:
+    limit = download_limit_bytes
     if message.photo:
         photo = best_photo(message.photo, download_limit_bytes)
         # Every size too big: the largest one, so the caller reports the size.
         chosen = photo or max(message.photo, key=lambda s: s.width * s.height)
-        return [Attachment(chosen, "photo.jpg", FileKind.IMAGE, "image/jpeg", chosen.file_size)]
+        return [
+            Attachment(chosen, "photo.jpg", FileKind.IMAGE, "image/jpeg", chosen.file_size, limit)
+        ]
     document = message.document
     if document is None:
         return []
@@ -102,12 +112,20 @@ def attachments_of(message: Message, download_limit_bytes: int) -> list[Attachme
         kind = FileKind.IMAGE
     elif is_text_file(document.file_name, document.mime_type):
         kind = FileKind.TEXT
+        limit = min(limit, text_limit_bytes or limit)
     else:
         kind = FileKind.UNSUPPORTED
-    return [Attachment(document, name, kind, mime, document.file_size)]
+    return [Attachment(document, name, kind, mime, document.file_size, limit)]
 
 
 async def download(bot: Bot, attachment: Attachment) -> bytes:
-    """The file's bytes. Raises aiogram's errors (a file too big to fetch is a 400)."""
-    buffer = await bot.download(attachment.file)
-    return buffer.read() if buffer is not None else b""
+    """The file's bytes. Raises `FileTooBig` past `attachment.limit` (the declared size is
+    not trusted) and aiogram's errors (a file too big for Telegram to serve is a 400)."""
+    return await download_within(bot, attachment.file, attachment.limit)
+
+
+def too_big_text(i18n: I18nContext, attachment: Attachment, error: FileTooBig) -> str:
+    """What the user is told about a file that turned out bigger than its limit."""
+    if attachment.kind is FileKind.TEXT:
+        return tr(i18n, "media-file-too-big", name=attachment.name, limit=error.limit_bytes // KB)
+    return tr(i18n, "media-image-too-big", limit=error.limit_bytes // MB)

@@ -59,7 +59,7 @@ def _open_fence_at_end(markdown: str) -> str | None:
     return open_line
 
 
-def _prefix_within(text: str, limit: int) -> int:
+def utf16_prefix(text: str, limit: int) -> int:
     """The largest index `i` with utf16_len(text[:i]) <= limit."""
     if text.isascii():
         return min(len(text), limit)
@@ -85,7 +85,7 @@ def take_segment(markdown: str, limit: int = SOURCE_SEGMENT_LIMIT) -> Segment | 
     if utf16_len(markdown) <= limit:
         return None
     closing_room = 8  # "\n```" or a longer fence
-    window_end = _prefix_within(markdown, limit - closing_room)
+    window_end = utf16_prefix(markdown, limit - closing_room)
     window = markdown[:window_end]
     first_line_end = markdown.find("\n") + 1 if _FENCE.match(markdown.split("\n", 1)[0]) else 0
     cut = _best_cut(window, minimum=max(1, first_line_end))
@@ -130,3 +130,11 @@ def render_parts(markdown: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[Render
         for text, entities in split_entities(piece.text, raw_entities, limit):
             rendered.append(Rendered(text, [MessageEntity(**e.to_dict()) for e in entities]))
     return rendered
+
+
+def cut_utf16(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` if it fits in `limit` UTF-16 units, else its longest prefix that fits with
+    `ellipsis` after it (a surrogate pair is never split)."""
+    if utf16_len(text) <= limit:
+        return text
+    return text[: utf16_prefix(text, limit - utf16_len(ellipsis))] + ellipsis

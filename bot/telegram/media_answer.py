@@ -18,7 +18,7 @@ from aiogram_i18n import I18nContext
 from bot.config import Settings
 from bot.i18n import tr
 from bot.services.catalogue import Catalogue, model_key
-from bot.services.documents import DocumentError, DocumentErrorKind, decode_text, file_block
+from bot.services.documents import DocumentError, DocumentErrorKind, file_block, read_text
 from bot.services.model_lookup import catalogue_snapshot, vision_suggestion
 from bot.services.pictures import PictureError, PictureErrorKind, PictureNormaliser
 from bot.telegram.attachments import (
@@ -28,8 +28,10 @@ from bot.telegram.attachments import (
     MediaMessage,
     RequestCaps,
     attachments_of,
+    too_big_text,
 )
 from bot.telegram.attachments import download as download_file
+from bot.telegram.downloads import FileTooBig
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.vision_offer import VisionSwitch, switch_markup
 from storage import ImageData
@@ -106,7 +108,7 @@ async def answer_media(
                 problems.add(attachment.name, over)
             continue
         try:
-            text = decode_text(data)
+            text = await read_text(data)
         except DocumentError as error:
             key = "media-empty" if error.kind is DocumentErrorKind.EMPTY else "media-not-text"
             problems.add(attachment.name, tr(i18n, key, name=attachment.name))
@@ -136,7 +138,7 @@ def _usable(
     text_limit = settings.document_max_kb * KB
     usable: list[Attachment] = []
     for part in media.parts:
-        for attachment in attachments_of(part, download_limit):
+        for attachment in attachments_of(part, download_limit, text_limit):
             size = attachment.size or 0
             if attachment.kind is FileKind.UNSUPPORTED:
                 problems.add(attachment.name, tr(i18n, "media-unsupported"))
@@ -180,6 +182,9 @@ async def _fetch(
     except (TelegramBadRequest, TelegramNetworkError) as error:
         logger.warning("Could not download %s: %s", attachment.kind.value, error)
         problems.add(attachment.name, tr(i18n, "media-download-failed"))
+        return None
+    except FileTooBig as error:  # larger than its declared size
+        problems.add(attachment.name, too_big_text(i18n, attachment, error))
         return None
 
 

@@ -9,9 +9,12 @@ from typing import Any, cast
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import CommandObject
 from aiogram.methods import SetMyCommands
-from aiogram.types import BotCommandScopeChat
+from aiogram.types import BotCommandScopeChat, Message
+from aiogram_i18n import I18nContext
 from aiogram_i18n.cores import FluentRuntimeCore
+from aiogram_i18n.managers import ConstManager
 
 from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES
 from bot.services.access import AccessPolicy, AllowOutcome, DenyOutcome
@@ -20,8 +23,8 @@ from bot.telegram.command_menus import (
     USER_COMMANDS,
     register_command_menus,
 )
-from handlers.admin import _ALLOW_KEYS, _DENY_KEYS
-from storage import AccessRepository, Database
+from handlers.admin import _ALLOW_KEYS, _DENY_KEYS, on_allow, on_deny
+from storage import AccessRepository, Database, UserRepository
 from tests.unit.test_i18n import catalogue
 
 ADMIN = 1
@@ -182,3 +185,34 @@ async def test_admin_commands_appear_only_in_admins_own_chats() -> None:
         (ADMIN, None): admins,
         (ADMIN, "ru"): admins,
     }
+
+
+class AdminMessage:
+    """What the /allow and /deny handlers use of a message: its sender and `answer`."""
+
+    def __init__(self) -> None:
+        self.from_user = type("Sender", (), {"id": ADMIN})()
+        self.answers: list[str] = []
+
+    async def answer(self, text: str, **kwargs: Any) -> None:
+        self.answers.append(text)
+
+
+@pytest.mark.parametrize("argument", ["9223372036854775808", "9" * 19, "9" * 400, "0"])
+async def test_allow_and_deny_with_an_impossible_id_explain_and_store_nothing(
+    tmp_path: Path, argument: str
+) -> None:
+    core = FluentRuntimeCore(path=LOCALES_DIR / "{locale}", default_locale="en")
+    await core.startup()
+    i18n = I18nContext("en", core, ConstManager(default_locale="en"), {})
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    access = policy(AccessRepository(db))
+    for handler, name in ((on_allow, "allow"), (on_deny, "deny")):
+        message = AdminMessage()
+        command = CommandObject(prefix="/", command=name, args=argument)
+        await handler(cast(Message, message), command, access, UserRepository(db), i18n)
+        (reply,) = message.answers
+        assert "is not a Telegram user ID" in reply and "4503599627370495" in reply
+    assert (await access.overview()).allowed == ()
+    assert (await access.overview()).denied == ()
+    await db.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from bot.services import documents
 from bot.services.documents import (
     DocumentError,
     DocumentErrorKind,
@@ -100,3 +103,18 @@ def test_file_block_names_the_file_and_keeps_fences_intact() -> None:
     block = file_block("notes.md", inner)
     assert block.startswith("File: notes.md\n````\n") and block.endswith("\n````")
     assert inner in block
+
+
+async def test_files_are_decoded_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[str] = []
+
+    def recording_decode(data: bytes) -> str:
+        threads.append(threading.current_thread().name)
+        return decode_text(data)
+
+    monkeypatch.setattr(documents, "decode_text", recording_decode)
+    assert await documents.read_text(RUSSIAN.encode("cp1251")) == RUSSIAN
+    with pytest.raises(DocumentError):
+        await documents.read_text(b"\x00\x01binary")
+    assert len(threads) == 2
+    assert all(name.startswith("decode-text") for name in threads)

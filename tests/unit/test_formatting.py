@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from typing import cast
+
 import pytest
+from aiogram_i18n import I18nContext
 
 from bot.telegram.formatting import (
     SOURCE_SEGMENT_LIMIT,
+    TELEGRAM_TEXT_LIMIT,
+    cut_utf16,
     render,
     render_parts,
     split_markdown,
     take_segment,
 )
+from handlers.voice import transcript_html
 
 
 def utf16_len(text: str) -> int:
@@ -83,3 +90,22 @@ def test_astral_characters_count_double(emoji: str) -> None:
     for part in render_parts(text):
         assert utf16_len(part.text) <= 4096
     assert sum(p.text.count(emoji) for p in render_parts(text)) == 3000
+
+
+def test_cut_utf16_counts_as_telegram_does_and_never_splits_a_pair() -> None:
+    assert cut_utf16("short", 10) == "short"
+    emoji = "😀" * 3000  # 3000 code points, 6000 UTF-16 units
+    cut = cut_utf16(emoji, 3000)
+    assert utf16_len(cut) <= 3000 and cut.endswith("…")
+    assert cut[:-1] == "😀" * 1499
+    assert cut_utf16("a😀b", 3) == "a…", "half an emoji is not kept"
+
+
+def test_a_long_transcript_preview_fits_in_one_telegram_message() -> None:
+    class English:
+        def get(self, key: str, **values: object) -> str:
+            return "🎧 I heard:"
+
+    html = transcript_html(cast(I18nContext, English()), "😀" * 5000)
+    text = re.sub(r"<[^>]+>", "", html)  # what Telegram counts once the tags are parsed
+    assert utf16_len(text) <= TELEGRAM_TEXT_LIMIT

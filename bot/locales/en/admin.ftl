@@ -44,6 +44,7 @@ admin-balance-failed = I couldn't get the balance from Polza.ai ({ $reason }). P
 admin-allow-usage = Send <code>/allow</code> with the user's ID or @username, for example <code>/allow 123456789</code> or <code>/allow @name</code>. A refused user sees their ID in the bot's reply (or sends /id).
 admin-deny-usage = Send <code>/deny</code> with the user's ID or @username, for example <code>/deny 123456789</code> or <code>/deny @name</code>.
 admin-user-unknown = The bot has not seen @{ $username } yet. Ask them to write to the bot first, or use their numeric ID (they get it with /id).
+admin-bad-id = <code>{ $id }</code> is not a Telegram user ID: IDs are whole numbers from 1 to { $max }.
 admin-access-mode = { $open ->
     [yes] The bot is open to everyone (ACCESS_MODE=open), except denied users.
    *[no] The bot is invite-only (ACCESS_MODE=invite).

@@ -45,6 +45,7 @@ unsupported-message = I can't use this kind of message. Send me text, a voice no
 generic-apology = Sorry, something went wrong on my side. Please try again.
 answer-cut-note = _(The answer was cut off: the connection to the model broke.)_
 answer-not-saved-note = _(This answer could not be saved: the bot will not remember it in this conversation.)_
+replay-apology = Sorry, I could not answer this message: restarts of the bot interrupted it. Please send it again if you still need an answer.
 
 language-choose = Choose the interface language:
 language-set = Done: I'll speak English with you now.

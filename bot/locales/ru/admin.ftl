@@ -44,6 +44,7 @@ admin-balance-failed = Не удалось узнать баланс в Polza.ai
 admin-allow-usage = Отправьте <code>/allow</code> с ID или @именем пользователя, например <code>/allow 123456789</code> или <code>/allow @name</code>. Пользователь без доступа видит свой ID в ответе бота (или может отправить /id).
 admin-deny-usage = Отправьте <code>/deny</code> с ID или @именем пользователя, например <code>/deny 123456789</code> или <code>/deny @name</code>.
 admin-user-unknown = Бот ещё не встречал @{ $username }. Попросите этого человека сначала написать боту или используйте его числовой ID (его показывает /id).
+admin-bad-id = <code>{ $id }</code> — это не Telegram ID пользователя: ID — целое число от 1 до { $max }.
 admin-access-mode = { $open ->
     [yes] Бот открыт для всех (ACCESS_MODE=open), кроме заблокированных.
    *[no] Бот доступен только по приглашению (ACCESS_MODE=invite).
