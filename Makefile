@@ -57,8 +57,9 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/mypy
 	$(VENV)/bin/hadolint Dockerfile
 
+# Three workers on two cores: most of an end-to-end test is waiting on its bot process.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 3
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -222,6 +223,9 @@ class ChatService:
                 update_id=question.update_id,
             )
             trim_notice = trimmed and await self._first_trim(key)
+        except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
+            logger.error("Could not store the answer for user %s: %r", key.user_id, error)
+            return dataclasses.replace(outcome, store_failed=True)
         except Exception:
             logger.exception("Could not store the answer for user %s", key.user_id)
             return dataclasses.replace(outcome, store_failed=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -122,6 +123,10 @@ class Meter:
             try:
                 # Shielded: a second cancellation must not lose the row of a paid call.
                 await asyncio.shield(self._settle(charge))
+            except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
+                logger.error(
+                    "Could not record a %s call of user %s: %r", charge.kind, charge.user_id, error
+                )
             except Exception:
                 logger.exception(
                     "Could not record a %s call of user %s", charge.kind, charge.user_id
