@@ -1,32 +1,21 @@
-"""Composition root: settings → storage → clients → dispatcher → polling."""
+"""Entry point: `python -m bot` runs the bot, `python -m bot doctor` checks the setup.
+
+Only the settings and the command line are imported up front: a missing or malformed setting
+is reported in well under a second, before the several seconds that importing aiogram takes.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import signal
 import sys
-from contextlib import AsyncExitStack
 
-from aiogram import Bot
 from pydantic import ValidationError
 
-from bot.aiogram_tuning import pin_response_types
-from bot.app import App, build_dispatcher, create_bot, open_app
 from bot.cli import parse_args
 from bot.config import Settings
-from bot.doctor import run_doctor
-from bot.i18n import SUPPORTED_LANGUAGES
 from bot.logging_setup import setup_logging
-from bot.polling import DurablePolling, ReplayLimits
-from bot.services.audio import configure_ffmpeg
-from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
 from bot.settings_problems import settings_problems
-from bot.shutdown import poll_until_stopped, skip_final_collection
-from bot.telegram.admin_alerts import TelegramAlertSender
-from bot.telegram.command_menus import register_command_menus
-
-logger = logging.getLogger("bot")
+from bot.shutdown import skip_final_collection
 
 
 def load_settings() -> Settings:
@@ -39,83 +28,17 @@ def load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
-async def run(settings: Settings) -> None:
-    logger.info("Using ffmpeg at %s", configure_ffmpeg())
-    async with AsyncExitStack() as stack:
-        app = await open_app(settings, stack)
-        await serve(app, stack)
-    logger.info("Stopped")
-
-
-async def serve(app: App, stack: AsyncExitStack) -> None:
-    settings, bot = app.deps.settings, app.bot
-    dp, i18n_core = build_dispatcher(app.deps)
-    app.ops.deliver_alerts_with(
-        TelegramAlertSender(
-            # Admins paired in earlier runs too (a pairing made now counts from the next start).
-            bot,
-            app.deps.access.admin_ids,
-            app.deps.users,
-            i18n_core,
-            settings.default_language,
-        )
-    )
-    response_types = pin_response_types()  # referenced until the bot stops
-    stack.callback(lambda: response_types)
-
-    async def on_startup(bot: Bot) -> None:
-        me = await bot.me()
-        logger.info("Started as @%s (id %s)", me.username, me.id)
-        if not me.can_read_all_group_messages:
-            logger.warning(
-                "Privacy mode is on: in groups the bot only sees commands, replies to it and"
-                " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
-            )
-        try:
-            await register_command_menus(
-                bot,
-                i18n_core,
-                app.deps.access.admin_ids,  # paired admins too
-                SUPPORTED_LANGUAGES,
-                default_language=settings.default_language,
-            )
-        except Exception:
-            logger.warning("Could not register the command menu", exc_info=True)
-
-    dp.startup.register(on_startup)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    limits = ReplayLimits(settings.replay_max_attempts, settings.replay_max_age_seconds)
-    poller = DurablePolling(dp, bot, app.inbox, limits=limits, metrics=app.ops.metrics)
-    # The model list is wanted by most first requests: load it while the bot starts.
-    warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
-    stack.callback(warm_up.cancel)
-    workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
-    await dp.emit_startup(bot=bot, **workflow)
-    await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
-    app.housekeeping.start()
-    logger.info("Polling")
-    await poll_until_stopped(
-        poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
-    )
-    await dp.emit_shutdown(bot=bot, **workflow)
-
-
-async def _warm_up(catalogue: ModelCatalogue) -> None:
-    try:
-        await catalogue.get()
-    except CatalogueUnavailable as error:
-        logger.warning("Polza's model list is not available yet: %s", error)
-
-
 def main() -> None:
     args = parse_args(sys.argv[1:])
     if args.command == "doctor":
+        from bot.app import create_bot
+        from bot.doctor import run_doctor
+
         raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets(), settings.log_format)
+    from bot.lifecycle import run
+
     try:
         asyncio.run(run(settings))
     finally:

@@ -6,7 +6,7 @@ the run is a sample (bot and baseline apart). The bot's own part of it: start-up
 median time the same interpreter, spawned the same way, takes from spawn to the end of
 `import aiogram, openai` (what any bot on this stack pays before it runs a line of its own).
 The import profile comes from `python -X importtime -c "import
-bot.__main__"`, plus a run that times every pydantic `model_rebuild` during `import aiogram`
+bot.lifecycle"`, plus a run that times every pydantic `model_rebuild` during `import aiogram`
 (aiogram.types rebuilds all its models at import).
 """
 
@@ -137,9 +137,9 @@ def stack_import_seconds(runs: int) -> tuple[tuple[float, float], ...]:
 
 
 def import_profile(config: Config) -> tuple[list[Figure], list[str]]:
-    """Where `import bot.__main__` spends its time, and what `import aiogram` costs."""
+    """Where `import bot.lifecycle` spends its time, and what `import aiogram` costs."""
     figures: list[Figure] = []
-    importtime = _python("import bot.__main__", "-X", "importtime")
+    importtime = _python("import bot.lifecycle", "-X", "importtime")
     profile = ImportProfile.parse(importtime.stderr)
     probe = _python(_REBUILD_PROBE).stdout.split()
     aiogram_total, rebuild, rebuilt = float(probe[0]), float(probe[1]), int(probe[2])
@@ -163,11 +163,11 @@ def import_profile(config: Config) -> tuple[list[Figure], list[str]]:
                 samples=[c - bare_cpu for _, c in timed],
             ),
         ]
-    bot_total = profile.cumulative("bot.__main__") or 0.0
+    bot_total = profile.cumulative("bot.lifecycle") or 0.0
     packages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in profile.by_package()[:6])
     top = "; ".join(f"`{e.name}` {e.self_us / 1e6:.2f} s" for e in profile.top_self(6))
     notes = [
-        f"`python -X importtime -c 'import bot.__main__'`: {bot_total:.2f} s in imports. "
+        f"`python -X importtime -c 'import bot.lifecycle'`: {bot_total:.2f} s in imports. "
         f"By top-level package (self time): {packages}. Largest single modules (self time): "
         f"{top}.",
         f"`aiogram.types` alone: {profile.self_time('aiogram.types') or 0:.2f} s of its own "

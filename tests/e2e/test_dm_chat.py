@@ -253,6 +253,22 @@ def test_missing_required_setting_stops_with_one_clear_line(tmp_path: Path) -> N
     ]
 
 
+def test_a_malformed_token_stops_with_one_line_naming_it(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "BOT_TOKEN": "abc", "POLZA_API_KEY": "x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Configuration error: BOT_TOKEN is invalid")
+    assert not (tmp_path / "data").exists(), "nothing is opened before the settings are valid"
+
+
 def test_failed_draft_falls_back_to_an_edited_message(bot: BotHarness) -> None:
     reply = "Edited answer " + " ".join(f"piece{i}" for i in range(60))
     bot.polza.chat_rules(

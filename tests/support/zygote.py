@@ -23,6 +23,7 @@ import traceback
 from typing import Any
 
 import bot.__main__ as bot_main
+import bot.lifecycle  # noqa: F401 - the heavy imports, shared by every child
 
 _POLL_SECONDS = 0.02
 

@@ -1,0 +1,94 @@
+"""The running bot: open everything, poll until SIGTERM/SIGINT, stop within one deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from aiogram import Bot
+
+from bot.aiogram_tuning import pin_response_types
+from bot.app import App, build_dispatcher, open_app
+from bot.config import Settings
+from bot.i18n import SUPPORTED_LANGUAGES
+from bot.polling import DurablePolling, ReplayLimits
+from bot.services.audio import configure_ffmpeg
+from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
+from bot.shutdown import poll_until_stopped
+from bot.telegram.admin_alerts import TelegramAlertSender
+from bot.telegram.command_menus import register_command_menus
+
+logger = logging.getLogger("bot")
+
+
+async def run(settings: Settings) -> None:
+    logger.info("Using ffmpeg at %s", configure_ffmpeg())
+    async with AsyncExitStack() as stack:
+        app = await open_app(settings, stack)
+        await serve(app, stack)
+    logger.info("Stopped")
+
+
+async def serve(app: App, stack: AsyncExitStack) -> None:
+    settings, bot = app.deps.settings, app.bot
+    dp, i18n_core = build_dispatcher(app.deps)
+    app.ops.deliver_alerts_with(
+        TelegramAlertSender(
+            # Admins paired in earlier runs too (a pairing made now counts from the next start).
+            bot,
+            app.deps.access.admin_ids,
+            app.deps.users,
+            i18n_core,
+            settings.default_language,
+        )
+    )
+    response_types = pin_response_types()  # referenced until the bot stops
+    stack.callback(lambda: response_types)
+
+    async def on_startup(bot: Bot) -> None:
+        me = await bot.me()
+        logger.info("Started as @%s (id %s)", me.username, me.id)
+        if not me.can_read_all_group_messages:
+            logger.warning(
+                "Privacy mode is on: in groups the bot only sees commands, replies to it and"
+                " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
+            )
+        try:
+            await register_command_menus(
+                bot,
+                i18n_core,
+                app.deps.access.admin_ids,  # paired admins too
+                SUPPORTED_LANGUAGES,
+                default_language=settings.default_language,
+            )
+        except Exception:
+            logger.warning("Could not register the command menu", exc_info=True)
+
+    dp.startup.register(on_startup)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    limits = ReplayLimits(settings.replay_max_attempts, settings.replay_max_age_seconds)
+    poller = DurablePolling(dp, bot, app.inbox, limits=limits, metrics=app.ops.metrics)
+    # The model list is wanted by most first requests: load it while the bot starts.
+    warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
+    stack.callback(warm_up.cancel)
+    workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+    await dp.emit_startup(bot=bot, **workflow)
+    await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
+    app.housekeeping.start()
+    logger.info("Polling")
+    await poll_until_stopped(
+        poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
+    )
+    await dp.emit_shutdown(bot=bot, **workflow)
+
+
+async def _warm_up(catalogue: ModelCatalogue) -> None:
+    try:
+        await catalogue.get()
+    except CatalogueUnavailable as error:
+        logger.warning("Polza's model list is not available yet: %s", error)
