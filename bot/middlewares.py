@@ -26,6 +26,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 # Set in the handler data by the poller for an update it gave up handling again.
 REPLAY_GIVEN_UP = "replay_given_up"
+# Set by the poller for an update it handles again after a restart.
+REPLAYED = "replayed"
 
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
@@ -202,7 +204,8 @@ class TurnMiddleware(BaseMiddleware):
         i18n = data.get("i18n")
         if conversation and user_record and i18n is not None:
             turn = Turn(event.message, conversation, user_record, i18n, event.update_id)
-            if await self._responder.resend_stored(turn):
+            # Only an update handled again after a restart can have a stored answer already.
+            if data.get(REPLAYED) and await self._responder.resend_stored(turn):
                 return None
             data["turn"] = turn
         return await handler(event, data)

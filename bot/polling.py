@@ -30,7 +30,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot.middlewares import REPLAY_GIVEN_UP
+from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
 from storage.inbox import InboxRepository, PendingUpdate
 
@@ -151,7 +151,8 @@ class DurablePolling:
         await self._stored(partial(self._inbox.count_attempts, ids), "count the attempts")
         replay_given_up = {update.update_id for update in given_up}
         for update in sorted(again + given_up, key=lambda u: u.update_id):
-            flag = {REPLAY_GIVEN_UP: True} if update.update_id in replay_given_up else {}
+            gave_up = update.update_id in replay_given_up
+            flag = {REPLAY_GIVEN_UP: True} if gave_up else {REPLAYED: True}
             self._spawn(update, {**data, **flag})
 
     def _parse(self, row: PendingUpdate) -> Update | None:

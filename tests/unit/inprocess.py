@@ -108,10 +108,13 @@ class Harness:
     http: aiohttp.ClientSession
     update_ids: itertools.count[int]
 
-    async def send(self, update: dict[str, Any], update_id: int | None = None) -> None:
+    async def send(
+        self, update: dict[str, Any], update_id: int | None = None, **data: Any
+    ) -> None:
+        """Feed one update; `data` is what the poller adds (e.g. `replayed=True`)."""
         raw = {"update_id": update_id or next(self.update_ids), **update}
         await self.dispatcher.feed_update(
-            self.app.bot, Update.model_validate(raw, context={"bot": self.app.bot})
+            self.app.bot, Update.model_validate(raw, context={"bot": self.app.bot}), **data
         )
 
     async def chat_requests(self) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ async def test_a_replayed_update_gets_its_stored_answer_without_a_second_request
     async with running_bot(tmp_path) as bot:
         question = updates.private_text(USER, "Answered before the crash")
         await bot.send(question, update_id=77)
-        await bot.send(question, update_id=77)  # handled again after a restart
+        await bot.send(question, update_id=77, replayed=True)  # handled again after a restart
         assert bot.session.sent_texts(USER) == ["Echo: Answered before the crash"] * 2
         assert len(await bot.chat_requests()) == 1
         report = await bot.app.deps.usage_service.report(USER)
