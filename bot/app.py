@@ -177,17 +177,14 @@ async def open_app(
     stack.push_async_callback(polza_sdk.close)
     catalogue = ModelCatalogue(polza_sdk, ttl_seconds=settings.catalogue_ttl_seconds)
     stack.push_async_callback(catalogue.close)
-    unknown_price = Decimal(str(settings.unknown_price_rub))
     usage_service = UsageService(
-        usage_repo, users, catalogue, tz=timezone, unknown_price_rub=unknown_price
-    )
-    meter = Meter(
         usage_repo,
-        usage_service,
-        spending_guard,
-        unknown_price_rub=unknown_price,
-        metrics=ops.metrics,
+        users,
+        catalogue,
+        tz=timezone,
+        unknown_price_rub=Decimal(str(settings.unknown_price_rub)),
     )
+    meter = Meter(usage_repo, usage_service, spending_guard, metrics=ops.metrics)
     polza = PolzaClient(polza_sdk, meter, max_retries=settings.polza_max_retries)
     chat_service = JournaledChatService(
         polza,

@@ -102,12 +102,13 @@ async def _meter(ctx: DoctorContext, stack: AsyncExitStack) -> tuple[Meter, str]
         note = f"; not in the usage ledger ({type(failure).__name__})"
     stack.push_async_callback(db.close)
     ledger = UsageRepository(db)
-    meter = Meter(
+    estimator = UsageService(
         ledger,
-        UsageService(ledger, UserRepository(db), _NoPrices()),
-        SpendingGuard(ledger, 0, 0, ()),
+        UserRepository(db),
+        _NoPrices(),
         unknown_price_rub=Decimal(str(ctx.settings.unknown_price_rub)),
     )
+    meter = Meter(ledger, estimator, SpendingGuard(ledger, 0, 0, ()))
     return meter, note
 
 

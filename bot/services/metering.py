@@ -27,14 +27,12 @@ from decimal import Decimal
 
 from bot.observability.metrics import Metrics
 from bot.services.catalogue import MILLION, ModelInfo
-from bot.services.limits import LimitExceeded, SpendingGuard
+from bot.services.limits import SpendingGuard
 from bot.services.polza_shapes import PolzaUsage
 from bot.services.usage import UsageService
 from storage import UsageRecord, UsageRepository
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["Charge", "LimitExceeded", "Meter", "chat_ceiling"]
 
 
 @dataclass(slots=True)
@@ -92,18 +90,12 @@ class Meter:
         estimator: UsageService,
         guard: SpendingGuard,
         *,
-        unknown_price_rub: Decimal,
         metrics: Metrics | None = None,
     ) -> None:
         self._metrics = metrics
         self._ledger = ledger
         self._estimator = estimator
         self._guard = guard
-        self._unknown_price = unknown_price_rub
-
-    @property
-    def unknown_price_rub(self) -> Decimal:
-        return self._unknown_price
 
     async def model_info(self, model_id: str) -> ModelInfo | None:
         """The model's catalogue entry, for a call's worst-case cost."""
@@ -115,7 +107,7 @@ class Meter:
 
         Raises `LimitExceeded` before the call when the reservation would pass a limit.
         """
-        reserved = ceiling if ceiling is not None else self._unknown_price
+        reserved = ceiling if ceiling is not None else self._estimator.unknown_price_rub
         hold = await self._guard.reserve(charge.user_id, reserved)
         try:
             yield charge
@@ -163,4 +155,6 @@ class Meter:
         )
         if estimated.cost_rub is not None:
             return estimated
-        return dataclasses.replace(record, cost_rub=float(self._unknown_price), estimated=True)
+        return dataclasses.replace(
+            record, cost_rub=float(self._estimator.unknown_price_rub), estimated=True
+        )

@@ -40,8 +40,9 @@ class NoPrices:
 
 
 @pytest_asyncio.fixture
-async def ledger_db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "ledger.sqlite3")
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database in a fresh file."""
+    database = await Database.open(tmp_path / "bot.sqlite3")
     yield database
     await database.close()
 
@@ -50,16 +51,13 @@ def make_meter(
     db: Database, prices: PriceList | None = None, guard: SpendingGuard | None = None
 ) -> Meter:
     ledger = UsageRepository(db)
-    estimator = UsageService(ledger, UserRepository(db), prices or NoPrices())
-    return Meter(
-        ledger,
-        estimator,
-        guard or SpendingGuard(ledger, 0, 0, ()),
-        unknown_price_rub=Decimal("5"),
+    estimator = UsageService(
+        ledger, UserRepository(db), prices or NoPrices(), unknown_price_rub=Decimal(5)
     )
+    return Meter(ledger, estimator, guard or SpendingGuard(ledger, 0, 0, ()))
 
 
 @pytest.fixture
-def meter(ledger_db: Database) -> Meter:
+def meter(db: Database) -> Meter:
     """A real meter over a real ledger, without limits or prices."""
-    return make_meter(ledger_db)
+    return make_meter(db)

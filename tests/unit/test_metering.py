@@ -73,47 +73,47 @@ def test_polza_numbers_come_as_numbers_or_strings() -> None:
     )
 
 
-async def test_a_call_that_was_sent_is_recorded_even_when_it_fails(ledger_db: Database) -> None:
-    meter = make_meter(ledger_db)
+async def test_a_call_that_was_sent_is_recorded_even_when_it_fails(db: Database) -> None:
+    meter = make_meter(db)
     with pytest.raises(RuntimeError):
         async with meter.call(Charge("chat", ALICE, ALICE, MODEL), ceiling=None) as charge:
             charge.sent = True
             charge.note_usage(PolzaUsage(cost_rub=12.5))
             raise RuntimeError("the stream broke after Polza billed")
-    assert await rows(ledger_db) == [(ALICE, "chat", 12.5, 0)]
+    assert await rows(db) == [(ALICE, "chat", 12.5, 0)]
 
 
 async def test_a_call_refused_by_polza_before_any_work_is_not_recorded(
-    ledger_db: Database,
+    db: Database,
 ) -> None:
-    meter = make_meter(ledger_db)
+    meter = make_meter(db)
     async with meter.call(Charge("chat", ALICE, ALICE, MODEL), ceiling=None) as charge:
         charge.sent, charge.refused = True, True
-    assert await rows(ledger_db) == []
+    assert await rows(db) == []
 
 
 async def test_without_a_cost_the_estimate_counts_reasoning_and_is_marked(
-    ledger_db: Database,
+    db: Database,
 ) -> None:
-    meter = make_meter(ledger_db, Prices())
+    meter = make_meter(db, Prices())
     async with meter.call(Charge("chat", ALICE, ALICE, MODEL), ceiling=None) as charge:
         charge.sent = True
         charge.prompt_chars = 4_000  # ~1000 tokens at 100 ₽ per million
         charge.output_chars = 8_000  # reasoning and text: ~2000 tokens at 400 ₽ per million
-    ((user, kind, cost, estimated),) = await rows(ledger_db)
+    ((user, kind, cost, estimated),) = await rows(db)
     assert (user, kind, estimated) == (ALICE, "chat", 1)
     assert cost == pytest.approx(0.1 + 0.8)
 
 
-async def test_an_unknown_price_is_never_zero(ledger_db: Database) -> None:
-    meter = make_meter(ledger_db)
+async def test_an_unknown_price_is_never_zero(db: Database) -> None:
+    meter = make_meter(db)
     async with meter.call(Charge("image", BOB, BOB, "unknown/model"), ceiling=None) as charge:
         charge.sent = True
-    assert await rows(ledger_db) == [(BOB, "image", 5.0, 1)]
+    assert await rows(db) == [(BOB, "image", 5.0, 1)]
 
 
-async def test_a_cancelled_call_is_still_recorded(ledger_db: Database) -> None:
-    meter = make_meter(ledger_db)
+async def test_a_cancelled_call_is_still_recorded(db: Database) -> None:
+    meter = make_meter(db)
     started = asyncio.Event()
 
     async def streaming() -> None:
@@ -128,14 +128,14 @@ async def test_a_cancelled_call_is_still_recorded(ledger_db: Database) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await rows(ledger_db) == [(ALICE, "chat", 0.7, 0)]
+    assert await rows(db) == [(ALICE, "chat", 0.7, 0)]
 
 
 async def test_parallel_calls_of_one_user_cannot_overshoot_the_budget(
-    ledger_db: Database,
+    db: Database,
 ) -> None:
-    limits = guard(ledger_db, daily=10)
-    meter = make_meter(ledger_db, guard=limits)
+    limits = guard(db, daily=10)
+    meter = make_meter(db, guard=limits)
     entered = 0
     release = asyncio.Event()
 
@@ -155,11 +155,11 @@ async def test_parallel_calls_of_one_user_cannot_overshoot_the_budget(
     assert entered == 2 and len(refused) == 4
     assert refused[0].verdict.kind == "daily_budget"
     assert limits.reserved(ALICE) == 0
-    assert sum(float(str(r[2])) for r in await rows(ledger_db)) == pytest.approx(8.0)
+    assert sum(float(str(r[2])) for r in await rows(db)) == pytest.approx(8.0)
 
 
-async def test_spending_recorded_earlier_counts_against_the_budget(ledger_db: Database) -> None:
-    meter = make_meter(ledger_db, guard=guard(ledger_db, daily=5))
+async def test_spending_recorded_earlier_counts_against_the_budget(db: Database) -> None:
+    meter = make_meter(db, guard=guard(db, daily=5))
     for _ in range(2):  # answers billed although they came back empty
         async with meter.call(Charge("chat", ALICE, ALICE, MODEL), ceiling=Decimal(1)) as c:
             c.sent = True
@@ -167,16 +167,16 @@ async def test_spending_recorded_earlier_counts_against_the_budget(ledger_db: Da
     with pytest.raises(LimitExceeded):
         async with meter.call(Charge("chat", ALICE, ALICE, MODEL), ceiling=Decimal(1)):
             pytest.fail("the call must not start")
-    assert len(await rows(ledger_db)) == 2  # the third is refused before it is sent
+    assert len(await rows(db)) == 2  # the third is refused before it is sent
 
 
 async def test_the_global_budget_counts_admins_and_the_request_cap_refuses_early(
-    ledger_db: Database,
+    db: Database,
 ) -> None:
     limits = SpendingGuard(
-        UsageRepository(ledger_db), 0, 0, (ADMIN,), global_budget_rub=3, max_request_rub=2
+        UsageRepository(db), 0, 0, (ADMIN,), global_budget_rub=3, max_request_rub=2
     )
-    meter: Meter = make_meter(ledger_db, guard=limits)
+    meter: Meter = make_meter(db, guard=limits)
     async with meter.call(Charge("chat", ADMIN, ADMIN, MODEL), ceiling=Decimal(1)) as c:
         c.sent = True
         c.note_usage(PolzaUsage(cost_rub=2.5))

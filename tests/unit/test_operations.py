@@ -6,9 +6,7 @@ import io
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -225,13 +223,6 @@ def test_the_answer_line_carries_no_words_and_json_masks_secrets() -> None:
     assert first["answer"]["chat_kind"] == "group" and first["answer"]["cost_rub"] == 0.0123
     assert "tokens=10/20" in first["message"] and "latency=1.25s" in first["message"]
     assert second["message"] == f"token {REDACTED} leaked"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
 
 
 async def test_names_follow_telegram_and_usernames_find_people(db: Database) -> None:
