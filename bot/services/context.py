@@ -85,6 +85,23 @@ def data_uri(image: ImageData) -> str:
     return f"data:{image.mime_type};base64,{base64.b64encode(image.data).decode('ascii')}"
 
 
+def request_chars(messages: Sequence[dict[str, Any]]) -> int:
+    """A request's size in characters for a cost estimate: its text, and each image part as
+    `IMAGE_TOKENS` tokens' worth (never the length of its base64 data)."""
+    chars = 0
+    for message in messages:
+        content = message.get("content", "")
+        if isinstance(content, str):
+            chars += len(content)
+            continue
+        for part in content:
+            if part.get("type") == "text":
+                chars += len(str(part.get("text", "")))
+            else:
+                chars += math.ceil(IMAGE_TOKENS * CHARS_PER_TOKEN)
+    return chars
+
+
 def message_content(text: str, images: Sequence[ImageData]) -> str | list[dict[str, Any]]:
     """A plain string for text; content parts (text, then the images) when there are images."""
     if not images:

@@ -20,6 +20,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
+from bot.services.context import request_chars
 from bot.services.errors import (
     PolzaError,
     PolzaErrorKind,
@@ -70,7 +71,7 @@ class ChatRequest:
     reasoning_effort: str | None = None
 
     def charge(self) -> Charge:
-        prompt_chars = sum(len(str(message.get("content", ""))) for message in self.messages)
+        prompt_chars = request_chars(self.messages)
         return Charge("chat", self.user_id, self.chat_id, self.model, prompt_chars=prompt_chars)
 
 

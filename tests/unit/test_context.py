@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
+import math
+from typing import Any
 
 from bot.services.context import (
+    CHARS_PER_TOKEN,
     IMAGE_TOKENS,
     Overflow,
     PreparedRequest,
     context_budget,
     estimate_message_tokens,
+    message_content,
     prepare_request,
+    request_chars,
 )
 from storage import ChatTurn, ConversationKey, Database, ImageData, MessageRepository
 
@@ -132,13 +133,6 @@ def test_images_become_content_parts_and_count_towards_the_budget() -> None:
     assert not result.has_images
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
-
-
 async def test_only_the_newest_image_turns_keep_their_images(db: Database) -> None:
     messages = MessageRepository(db)
     other = ConversationKey(chat_id=2, user_id=2)
@@ -182,3 +176,12 @@ async def test_new_forgets_images_and_the_trim_notice(db: Database) -> None:
     assert not await messages.trim_notice_sent(KEY)
     row = await db.fetch_one("SELECT COUNT(*) FROM message_images")
     assert row is not None and row[0] == 0
+
+
+def test_request_chars_count_images_as_tokens_not_as_their_base64() -> None:
+    big = ImageData("image/jpeg", b"\xff" * 300_000)
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": message_content("look", [big])},
+    ]
+    assert request_chars(messages) == 3 + 4 + math.ceil(IMAGE_TOKENS * CHARS_PER_TOKEN)
