@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # /image: how often to ask Polza whether a picture is ready, and for how long.
     image_poll_interval_seconds: float = Field(default=3.0, gt=0)
     image_timeout_seconds: float = Field(default=180.0, gt=0)
+    # A long job (picture, video, long transcription) shows one status message once it has run
+    # this long, edited at most this often with what it is doing and the time so far.
+    status_delay_seconds: float = Field(default=3.0, ge=0, le=60)
+    status_interval_seconds: float = Field(default=5.0, ge=1, le=60)
 
     # The whole time a stop (SIGTERM) may take, all phases together; the container's stop
     # timeout must be longer, or the process is killed with answers in flight.
