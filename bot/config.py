@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -18,6 +27,18 @@ DEFAULT_SYSTEM_PROMPT = (
 
 IdList = Annotated[frozenset[int], NoDecode]
 NameList = Annotated[tuple[str, ...], NoDecode]
+
+
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """`host:port` (`[::]:8080` for IPv6) → (host, port)."""
+    host, colon, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port, like 0.0.0.0:8080")
+    return host, int(port)
 
 
 class Settings(BaseSettings):
@@ -135,6 +156,13 @@ class Settings(BaseSettings):
     max_queued_per_conversation: int = Field(default=3, ge=0, le=100)
     timezone: str = "UTC"
 
+    # Webhook mode: with WEBHOOK_URL (the public https address Telegram calls, usually a
+    # reverse proxy) the bot listens on WEBHOOK_LISTEN instead of long polling, and accepts
+    # only requests carrying WEBHOOK_SECRET. Empty: long polling.
+    webhook_url: str = ""
+    webhook_secret: SecretStr = Field(default=SecretStr(""), validate_default=True)
+    webhook_listen: str = "0.0.0.0:8080"
+
     @field_validator("allowed_user_ids", "admin_user_ids", "allowed_chat_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -179,6 +207,41 @@ class Settings(BaseSettings):
     @classmethod
     def _default_prompt(cls, value: str) -> str:
         return value.strip() or DEFAULT_SYSTEM_PROMPT
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str) -> str:
+        url = value.strip()
+        if url:
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                raise ValueError("must be the public https:// address Telegram calls, or empty")
+        return url
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value().strip()
+        if not secret and info.data.get("webhook_url"):
+            # Without it anyone who finds the address could post updates and spend the budget.
+            raise PydanticCustomError(
+                "required_with", "when WEBHOOK_URL is set (1-256 letters, digits, _ or -)"
+            )
+        if secret and not WEBHOOK_SECRET_RE.fullmatch(secret):
+            raise ValueError(
+                "must be 1-256 characters: letters, digits, _ and - (Telegram's rule)"
+            )
+        return SecretStr(secret)
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        listen_address(value.strip())
+        return value.strip()
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        return listen_address(self.webhook_listen)
 
     @field_validator("timezone")
     @classmethod
@@ -234,4 +297,5 @@ class Settings(BaseSettings):
         return self.polza_base_url.rsplit("/", 1)[0] + "/v2"
 
     def secrets(self) -> list[str]:
-        return [self.bot_token.get_secret_value(), self.polza_api_key.get_secret_value()]
+        values = [self.bot_token.get_secret_value(), self.polza_api_key.get_secret_value()]
+        return values + [s for s in [self.webhook_secret.get_secret_value()] if s]

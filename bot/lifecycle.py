@@ -7,7 +7,7 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 
 from bot.aiogram_tuning import pin_response_types
 from bot.app import App, build_dispatcher, open_app
@@ -72,7 +72,7 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     limits = ReplayLimits(settings.replay_max_attempts, settings.replay_max_age_seconds)
-    poller = DurablePolling(dp, bot, app.inbox, limits=limits, metrics=app.ops.metrics)
+    poller = _intake(app, dp, limits)
     # The model list is wanted by most first requests: load it while the bot starts.
     warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
     stack.callback(warm_up.cancel)
@@ -80,11 +80,31 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     await dp.emit_startup(bot=bot, **workflow)
     await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
     app.housekeeping.start()
-    logger.info("Polling")
+    if not settings.webhook_url:
+        logger.info("Polling")
     await poll_until_stopped(
         poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
     )
     await dp.emit_shutdown(bot=bot, **workflow)
+
+
+def _intake(app: App, dp: Dispatcher, limits: ReplayLimits) -> DurablePolling:
+    """Where updates come from: Telegram's webhook when WEBHOOK_URL is set, else polling."""
+    settings, metrics = app.deps.settings, app.ops.metrics
+    if not settings.webhook_url:
+        return DurablePolling(dp, app.bot, app.inbox, limits=limits, metrics=metrics)
+    from bot.webhook import DurableWebhook  # aiohttp's server only when it is used
+
+    return DurableWebhook(
+        dp,
+        app.bot,
+        app.inbox,
+        url=settings.webhook_url,
+        secret=settings.webhook_secret.get_secret_value(),
+        listen=settings.webhook_address,
+        limits=limits,
+        metrics=metrics,
+    )
 
 
 async def _warm_up(catalogue: ModelCatalogue) -> None:

@@ -167,7 +167,22 @@ class DurablePolling:
             )
             return None
 
+    async def _remove_webhook(self) -> None:
+        """Telegram refuses getUpdates while a webhook is set (left by webhook mode, say)."""
+        backoff = Backoff(config=BACKOFF)
+        while True:
+            self._last_progress = time.monotonic()
+            try:
+                await self._bot.delete_webhook(drop_pending_updates=False)
+                return
+            except Exception as error:
+                logger.warning(
+                    "deleteWebhook failed (%s: %s); retrying", type(error).__name__, error
+                )
+                await backoff.asleep()
+
     async def _poll(self, data: dict[str, Any]) -> None:
+        await self._remove_webhook()
         request = GetUpdates(
             timeout=self._timeout, allowed_updates=self._dp.resolve_used_update_types()
         )

@@ -12,6 +12,8 @@ def settings_problems(error: ValidationError) -> list[str]:
         name = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
         if problem["type"] == "missing":
             reason = "is required (set it in the environment or .env)"
+        elif problem["type"] == "required_with":
+            reason = f"is required {problem['msg']}"
         else:
             reason = f"is invalid: {problem['msg']}"
         lines.append(f"{name} {reason}")

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakes import PolzaControl, TelegramControl
-from tests.support.processes import BotProcess, ForkedBotProcess, ServiceProcess, Zygote
+from tests.support.processes import (
+    BotProcess,
+    ForkedBotProcess,
+    ServiceProcess,
+    Zygote,
+    wait_until,
+)
 
 BOT_TOKEN = "7000001:AAF-e2e-test-token_secret"
 POLZA_API_KEY = "pza_e2e_secret_key_0123456789"
@@ -101,7 +107,14 @@ class BotHarness:
         self.runs += 1
         self.process = self.launch(self.env, self.workdir / "bot.log")
         # Generous: on a loaded machine a start can take well over the usual few seconds.
-        self.telegram.wait_polling(after=polls_before, timeout=60)
+        if webhook := self.env.get("WEBHOOK_URL"):
+            wait_until(
+                lambda: self.telegram.state()["webhook_url"] == webhook,
+                60,
+                what="the bot to register its webhook",
+            )
+        else:
+            self.telegram.wait_polling(after=polls_before, timeout=60)
         return self
 
     def invite_only(self) -> BotHarness:

@@ -32,8 +32,16 @@ Control API (test side only, never Telegram-shaped)::
     GET  /_test/files/{file_id}   raw bytes of a stored file
     GET  /_test/messages   current state of every message the bot sent (after edits/deletes)
     GET  /_test/state      {"pending_update_ids", "confirmed_offset", "allowed_updates",
-                            "get_updates_calls", "internal_errors", "faults_pending"}
+                            "get_updates_calls", "internal_errors", "faults_pending",
+                            "webhook_url"}
     POST /_test/reset      clears log, faults, messages, chats, pending updates and the webhook
+    POST /_test/webhook_target {"url": "http://127.0.0.1:PORT"}: where webhook deliveries really
+                           go (the reverse proxy in front of the bot: Telegram only calls https)
+    GET  /_test/webhook_deliveries  [{"update_id", "status"}] every delivery attempt, in order
+
+Webhook: after setWebhook, pending updates are POSTed one at a time, in order, to the target
+plus the webhook URL's path, with ``X-Telegram-Bot-Api-Secret-Token`` when a secret was set;
+an update stays pending (and is tried again) until the bot answers 2xx, as on Telegram.
 """
 
 from __future__ import annotations
@@ -57,6 +65,7 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram import methods as tg_methods
@@ -457,6 +466,7 @@ class FakeTelegram:
         self._poll_generation = 0  # a newer getUpdates terminates an older one with 409
         self._wake_event = asyncio.Event()
         self._closing = False
+        self._delivery: asyncio.Task[None] | None = None
         self.reset()
 
         self.handlers: dict[str, Handler] = {}
@@ -474,6 +484,9 @@ class FakeTelegram:
         self.callback_queries: set[str] = set()
         self.internal_errors: list[str] = []
         self.webhook_url = ""  # what setWebhook stored; "" = none (getUpdates allowed)
+        self.webhook_secret = ""
+        self.webhook_target = ""
+        self.webhook_deliveries: list[dict[str, Any]] = []
         self._wake()
 
     def _wake(self) -> None:
@@ -1072,6 +1085,7 @@ class FakeTelegram:
         if method.drop_pending_updates:
             self.pending.clear()
         self.webhook_url = ""
+        self.webhook_secret = ""
         return True
 
     async def set_webhook(self, method: SetWebhook, call: Call) -> JSON:
@@ -1081,6 +1095,10 @@ class FakeTelegram:
         if method.drop_pending_updates:
             self.pending.clear()
         self.webhook_url = method.url
+        self.webhook_secret = method.secret_token or ""
+        if method.allowed_updates is not None:
+            self.allowed_updates = list(method.allowed_updates)
+        self._wake()
         return True
 
     async def get_webhook_info(self, method: GetWebhookInfo, call: Call) -> JSON:
@@ -1405,6 +1423,7 @@ class FakeTelegram:
                 "get_updates_calls": self.get_updates_calls,
                 "internal_errors": self.internal_errors,
                 "faults_pending": len(self.faults),
+                "webhook_url": self.webhook_url,
             }
         )
 
@@ -1412,7 +1431,60 @@ class FakeTelegram:
         self.reset()
         return web.json_response({"ok": True})
 
+    async def ctl_webhook_target(self, request: web.Request) -> web.StreamResponse:
+        self.webhook_target = str((await request.json())["url"]).rstrip("/")
+        self._wake()
+        return web.json_response({"ok": True})
+
+    async def ctl_webhook_deliveries(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.webhook_deliveries)
+
+    # -- webhook delivery -----------------------------------------------------------------------
+
+    def webhook_destination(self) -> str:
+        if not self.webhook_url or not self.webhook_target:
+            return ""
+        parts = urlsplit(self.webhook_url)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.webhook_target}{parts.path or '/'}{query}"
+
+    async def deliver_webhooks(self) -> None:
+        """POST pending updates to the webhook, one at a time, until each is answered 2xx."""
+        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
+            while not self._closing:
+                event = self._wake_event
+                destination = self.webhook_destination()
+                batch = self.collect(1) if destination else []
+                if not batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), 1.0)
+                    continue
+                update = batch[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+                try:
+                    async with http.post(
+                        destination,
+                        json=update,
+                        headers=headers if self.webhook_secret else None,
+                    ) as response:
+                        status = response.status
+                except (ClientError, TimeoutError):
+                    status = 0
+                delivery = {"update_id": update["update_id"], "status": status}
+                self.webhook_deliveries.append(delivery)
+                if 200 <= status < 300:
+                    self.confirm(update["update_id"] + 1)
+                else:
+                    await asyncio.sleep(0.5)  # Telegram tries again later
+
+    async def on_startup(self, app: web.Application) -> None:
+        self._delivery = asyncio.create_task(self.deliver_webhooks())
+
     async def on_shutdown(self, app: web.Application) -> None:
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
         self._closing = True  # pending long polls return [] at once
         self._wake()
 
@@ -1438,6 +1510,9 @@ def build_app(
     app.router.add_get("/_test/messages", fake.ctl_messages)
     app.router.add_get("/_test/state", fake.ctl_state)
     app.router.add_post("/_test/reset", fake.ctl_reset)
+    app.router.add_post("/_test/webhook_target", fake.ctl_webhook_target)
+    app.router.add_get("/_test/webhook_deliveries", fake.ctl_webhook_deliveries)
+    app.on_startup.append(fake.on_startup)
     app.on_shutdown.append(fake.on_shutdown)
     return app
 

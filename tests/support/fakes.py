@@ -84,6 +84,13 @@ class TelegramControl:
 
         return list(wait_until(enough, timeout, what=f"{count} message(s) in chat {chat_id}"))
 
+    def webhook_target(self, url: str) -> None:
+        """Where webhook deliveries go: the bot's listener, as a reverse proxy would forward."""
+        request_json("POST", f"{self.url}/_test/webhook_target", {"url": url})
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        return list(request_json("GET", f"{self.url}/_test/webhook_deliveries"))
+
     def wait_polling(self, after: int = 0, timeout: float = 20.0) -> None:
         """Wait until the bot has called getUpdates more than `after` times."""
         wait_until(
