@@ -7,8 +7,8 @@ the current stage and the elapsed time, and is deleted when the job ends, so the
 its place; on failure `show_error` edits it into the error instead.
 
     timing = StatusTiming.from_settings(settings)
-    async with JobStatus(message, tr(i18n, "image-drawing"), timing) as status:
-        status.stage(tr(i18n, "video-downloading"))   # picked up by the next edit
+    async with JobStatus(message, drawing_text, timing) as status:
+        status.stage(downloading_text)                 # picked up by the next edit
         result = await run_the_job()
         await status.close()                           # before sending the result
     await send_result(result)

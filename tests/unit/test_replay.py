@@ -40,6 +40,9 @@ class SilentBot:
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         await asyncio.sleep(3600)
 
+    async def delete_webhook(self, drop_pending_updates: bool) -> bool:
+        return True
+
 
 async def test_replay_is_bounded_and_skips_corrupt_rows(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
