@@ -36,6 +36,7 @@ from bot.telegram.attachments import (
 from bot.telegram.attachments import download as download_file
 from bot.telegram.document_input import ReadDocument, read_document
 from bot.telegram.downloads import FileTooBig
+from bot.telegram.progress import JobStatus, StatusTiming
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.vision_offer import VisionSwitch, switch_markup
 from storage import ImageData
@@ -115,9 +116,11 @@ async def answer_media(
             continue
         if attachment.kind is FileKind.DOCUMENT:
             reads_files = info is not None and info.reads_files
-            document = await read_document(
-                documents, attachment, data, caps=caps, reads_files=reads_files, i18n=i18n
-            )
+            reading = tr(i18n, "document-reading")
+            async with JobStatus(turn.message, reading, StatusTiming.from_settings(settings)):
+                document = await read_document(
+                    documents, attachment, data, caps=caps, reads_files=reads_files, i18n=i18n
+                )
             if isinstance(document, str):
                 problems.add(attachment.name, document)
             else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.methods import DeleteMessage
 from aiogram.types import Document, PhotoSize
 
 from bot.services.document_reader import DocumentReader, ReaderLimits, document_format
@@ -201,9 +202,11 @@ async def test_a_long_pdf_is_read_up_to_the_page_cap_with_a_note(
     tmp_path: Path, files: dict[str, bytes]
 ) -> None:
     pages = [f"Chapter {n} text." for n in range(1, 6)]
-    async with running_bot(tmp_path, document_max_pages=2) as bot:
+    async with running_bot(tmp_path, document_max_pages=2, status_delay_seconds=0) as bot:
         await send_document(bot, files, "book.pdf", documents.text_pdf(*pages), "Summary?")
-        note, _answer = bot.session.sent_texts(USER)
+        status, note, _answer = bot.session.sent_texts(USER)
+        assert status.startswith("📄 Reading the document… 0:0")  # shown while it was read
+        assert any(isinstance(m, DeleteMessage) for m in bot.session.requests)  # then removed
         assert "has 5 pages; only the first 2 fit" in note
         content = last_user_content((await bot.chat_requests())[-1])
         assert "Chapter 2 text." in content and "Chapter 3" not in content

@@ -1,3 +1,4 @@
+document-reading = 📄 Reading the document…
 document-summary-request = Summarise this document briefly.
 document-too-big = The file <code>{ $name }</code> is too big: bots can download files up to { $limit } MB from Telegram.
 document-pages-cut = 📄 <code>{ $name }</code> has { $total } pages; only the first { $read } fit, so I read those.

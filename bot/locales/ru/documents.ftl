@@ -1,3 +1,4 @@
+document-reading = 📄 Читаю документ…
 document-summary-request = Кратко перескажи этот документ.
 document-too-big = Файл <code>{ $name }</code> слишком большой: боты могут скачивать из Telegram файлы до { $limit } МБ.
 document-pages-cut = 📄 В <code>{ $name }</code> { $total } стр.; поместились только первые { $read }, их я и прочитал.
