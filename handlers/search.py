@@ -83,7 +83,8 @@ async def on_stale_search_button(query: CallbackQuery, i18n: I18nContext) -> Non
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_search, Command("search"))
+    # Text only: a file captioned "/search …" is still read (its caption goes to the model).
+    router.message.register(on_search, Command("search"), F.text)
     router.callback_query.register(on_search_chosen, SearchChoice.filter())
     router.callback_query.register(on_stale_search_button, F.data.startswith("srch:"))
     return router
