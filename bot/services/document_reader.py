@@ -77,10 +77,13 @@ class DocumentReader:
             return await self._run(fmt, data, limits)
 
     async def _run(self, fmt: DocumentFormat, data: bytes, limits: Limits) -> Extracted:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            part for part in (_CODE_ROOT, env.get("PYTHONPATH", "")) if part
-        )
+        # Not the bot's environment: a parser fooled by a hostile file finds no keys there.
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join(
+                part for part in (_CODE_ROOT, os.environ.get("PYTHONPATH", "")) if part
+            ),
+        }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
