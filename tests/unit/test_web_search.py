@@ -98,12 +98,15 @@ def test_the_ceiling_includes_the_search() -> None:
 
 async def test_search_sends_the_plugin_and_lists_the_sources_as_links(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
+        await bot.app.deps.users.ensure(USER, "en")
+        await bot.app.deps.usage_service.set_cost_line(USER, True)
         await bot.send(updates.private_text(USER, "/search who won the race"))
         (request,) = await bot.chat_requests()
         assert request["plugins"] == [{"id": "web"}]
         assert request["messages"][-1]["content"] == "who won the race"
         answer = final_answer(bot, USER)
         assert str(answer.text).startswith("Echo: who won the race\n\n🔎 Sources:\n1. ")
+        assert "₽" in str(answer.text).split("\n\n")[-1]  # the cost line comes last
         assert links(answer) == [
             (f"Source {n}: who won the race", f"https://source{n}.example.com/who-won-the-race")
             for n in (1, 2, 3)
