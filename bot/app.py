@@ -52,6 +52,7 @@ from bot.services.audio import AudioPreparer
 from bot.services.balance import BalanceService
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
+from bot.services.document_reader import DocumentReader, ReaderLimits
 from bot.services.housekeeping import Housekeeping
 from bot.services.limits import SpendingGuard
 from bot.services.metering import Meter
@@ -112,6 +113,7 @@ class Dependencies:
     model_filter: ModelFilter
     audio_preparer: AudioPreparer
     pictures: PictureNormaliser
+    document_reader: DocumentReader
     running_answers: RunningAnswers
     conversation_locks: ConversationLocks
     group_notices: GroupNotices
@@ -267,6 +269,13 @@ async def open_app(
         model_filter=model_filter,
         audio_preparer=audio_preparer,
         pictures=pictures,
+        document_reader=DocumentReader(
+            ReaderLimits(
+                max_pages=settings.document_max_pages,
+                max_unpacked_bytes=settings.document_max_unpacked_mb * 1024 * 1024,
+                timeout_seconds=settings.document_timeout_seconds,
+            )
+        ),
         running_answers=running_answers,
         conversation_locks=conversation_locks,
         group_notices=GroupNotices(),

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     max_image_bytes_per_request: int = Field(default=8_000_000, ge=100_000)
     # Per request, all attached text files together.
     max_attached_text_chars: int = Field(default=100_000, ge=1_000)
+    # PDF / DOCX / ODT / RTF: read in a worker process that is stopped after the timeout; at
+    # most this many PDF pages are read, and a DOCX/ODT may unpack to at most this many MB.
+    document_max_pages: int = Field(default=50, ge=1, le=2000)
+    document_timeout_seconds: float = Field(default=30.0, ge=1.0, le=600.0)
+    document_max_unpacked_mb: int = Field(default=50, ge=1, le=1024)
     # Hosts /image results may be downloaded from (fnmatch patterns); empty: polza.ai and
     # *.polza.ai. The host of POLZA_BASE_URL is always allowed.
     image_result_hosts: NameList = ()

@@ -16,6 +16,7 @@ from aiogram_i18n import I18nContext
 from bot.conversation import conversation_key
 from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
+from bot.services.web_search import switch_of
 from bot.telegram.addressing import Addressing, command_name, detect
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
@@ -32,7 +33,7 @@ REPLAYED = "replayed"
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 # Commands that (with arguments) ask Polza for something; other commands never do.
-BILLED_COMMANDS = frozenset({"/image"})
+BILLED_COMMANDS = frozenset({"/image", "/search"})
 # Why a message was refused on arrival: a full queue, or the rate limit.
 ArrivalRefusal = Literal["queue_full"] | LimitVerdict
 ARRIVAL_REFUSAL = "arrival_refusal"  # its key in the handler data
@@ -165,7 +166,10 @@ def leads_to_polza(message: Message) -> bool:
     text = (message.text or "").strip()
     if not text.startswith("/"):
         return bool(text)
-    return command_name(text) in BILLED_COMMANDS and bool(text.partition(" ")[2].strip())
+    command, arguments = command_name(text), text.partition(" ")[2].strip()
+    if command == "/search" and switch_of(arguments) is not None:
+        return False  # /search on|off only stores a choice
+    return command in BILLED_COMMANDS and bool(arguments)
 
 
 class UserMiddleware(BaseMiddleware):

@@ -12,6 +12,7 @@ from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
 from bot.middlewares import ConversationLocks
+from bot.services.document_reader import DocumentReader
 from bot.services.model_lookup import catalogue_snapshot
 from bot.services.pictures import PictureNormaliser
 from bot.telegram.addressing import Addressing
@@ -30,6 +31,7 @@ async def on_media(
     addressing: Addressing,
     responder: Responder,
     pictures: PictureNormaliser,
+    document_reader: DocumentReader,
     album: PendingAlbum | None = None,
 ) -> None:
     """A photo, picture or file (with the rest of its album): answered in one request."""
@@ -39,7 +41,7 @@ async def on_media(
         return
     text = user_turn(addressing, has_media=False)
     media = await media_message(message, text, album)
-    await answer_media(responder, turn, media, pictures=pictures)
+    await answer_media(responder, turn, media, pictures=pictures, documents=document_reader)
 
 
 async def on_vision_switch(
@@ -48,6 +50,7 @@ async def on_vision_switch(
     responder: Responder,
     conversation_locks: ConversationLocks,
     pictures: PictureNormaliser,
+    document_reader: DocumentReader,
     i18n: I18nContext,
     user_record: UserRecord | None = None,
 ) -> None:
@@ -74,7 +77,9 @@ async def on_vision_switch(
         return
 
     async def answer() -> None:
-        await answer_media(responder, turn, pending.media, model, pictures=pictures)
+        await answer_media(
+            responder, turn, pending.media, model, pictures=pictures, documents=document_reader
+        )
 
     # A button press skips the message queue; the answer itself must wait its turn.
     await conversation_locks.run(pending.conversation, answer)

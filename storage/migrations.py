@@ -222,6 +222,16 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX messages_update ON messages (update_id) WHERE update_id IS NOT NULL",
         ),
     ),
+    (
+        16,
+        "web_search",
+        (
+            # /search on: every message of the user is answered with web search.
+            "ALTER TABLE users ADD COLUMN web_search INTEGER NOT NULL DEFAULT 0",
+            # Polza's `usage.server_tool_use.web_search_requests`, when it sends it.
+            "ALTER TABLE usage ADD COLUMN web_search_requests INTEGER",
+        ),
+    ),
 ]
 
 

@@ -57,6 +57,7 @@ class UserRecord:
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    web_search: bool = False  # /search on: answer every message with web search
 
     @property
     def person(self) -> Person:
@@ -75,3 +76,4 @@ class UsageRecord:
     completion_tokens: int | None = None
     cost_rub: float | None = None
     estimated: bool = False
+    web_search_requests: int | None = None  # searches Polza ran for the call, when it said

@@ -46,8 +46,8 @@ class UsageRepository:
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "INSERT INTO usage (user_id, chat_id, kind, model, prompt_tokens,"
-                " completion_tokens, cost_rub, estimated, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " completion_tokens, cost_rub, estimated, web_search_requests, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.user_id,
                     record.chat_id,
@@ -57,6 +57,7 @@ class UsageRepository:
                     record.completion_tokens,
                     record.cost_rub,
                     int(record.estimated),
+                    record.web_search_requests,
                     time.time(),
                 ),
             )

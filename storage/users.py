@@ -48,7 +48,7 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
-            " username, first_name, last_name FROM users WHERE id = ?",
+            " username, first_name, last_name, web_search FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -63,6 +63,7 @@ class UserRepository:
             username=row["username"],
             first_name=row["first_name"],
             last_name=row["last_name"],
+            web_search=bool(row["web_search"]),
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
@@ -94,6 +95,9 @@ class UserRepository:
 
     async def set_reasoning_effort(self, user_id: int, effort: str | None) -> None:
         await self._update(user_id, "reasoning_effort", effort)
+
+    async def set_web_search(self, user_id: int, on: bool) -> None:
+        await self._update(user_id, "web_search", int(on))
 
     async def set_missing_model_notified(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "missing_model_notified", model)

@@ -49,6 +49,7 @@ class Pricing:
     image_output_per_million: Decimal | None = None
     stt_per_minute: Decimal | None = None
     request_per_thousand: Decimal | None = None
+    web_search_per_thousand: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,11 @@ class ModelInfo:
     @property
     def vision(self) -> bool:
         return "image" in self.input_modalities
+
+    @property
+    def reads_files(self) -> bool:
+        """Takes `file` content parts (PDFs) itself."""
+        return "file" in self.input_modalities
 
 
 # --- reading raw JSON ------------------------------------------------------------------------
@@ -142,6 +148,7 @@ def parse_pricing(raw: object) -> Pricing:
         image_output_per_million=polza_decimal(pricing.get("image_output_per_million")),
         stt_per_minute=polza_decimal(pricing.get("stt_per_minute")),
         request_per_thousand=polza_decimal(pricing.get("request_per_thousand")),
+        web_search_per_thousand=polza_decimal(pricing.get("web_search_per_thousand")),
     )
 
 

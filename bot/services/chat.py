@@ -12,12 +12,26 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.services.catalogue import ModelCatalogue, ModelInfo
-from bot.services.context import Overflow, PreparedRequest, context_budget, prepare_request
+from bot.services.citations import Citation, Sources
+from bot.services.context import (
+    FileData,
+    Overflow,
+    PreparedRequest,
+    context_budget,
+    prepare_request,
+)
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.limits import LimitExceeded, LimitVerdict
 from bot.services.metering import Charge, chat_ceiling
 from bot.services.model_lookup import catalogue_snapshot
-from bot.services.polza import ChatRequest, PolzaClient, ReasoningDelta, StreamEnd, TextDelta
+from bot.services.polza import (
+    ChatRequest,
+    CitationsFound,
+    PolzaClient,
+    ReasoningDelta,
+    StreamEnd,
+    TextDelta,
+)
 from bot.services.polza_shapes import PolzaUsage
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
 
@@ -50,6 +64,11 @@ class Question:
     images: Sequence[ImageData] = ()
     reasoning_effort: str | None = None
     update_id: int | None = None  # the Telegram update it answers, stored with the exchange
+    web_search: bool = False  # Polza's web-search plugin answers this one
+    files: Sequence[FileData] = ()  # sent with this turn only, never stored
+    # What history keeps of the turn when it differs from what is sent (files sent as file
+    # parts are kept as their text); None: `user_text`.
+    stored_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +84,7 @@ class ChatOutcome:
     trim_notice: bool = False
     images_refused: bool = False  # the model cannot take the images that were sent
     overflow: Overflow | None = None  # the message alone is too long for the model
+    sources: tuple[Citation, ...] = ()  # web pages the answer cites (web search)
 
     @property
     def interrupted(self) -> bool:
@@ -90,6 +110,7 @@ class _Progress:
     end: StreamEnd | None = None
     error: PolzaError | None = None
     limit: LimitVerdict | None = None
+    sources: Sources = dataclasses.field(default_factory=Sources)
 
 
 async def _wait_or_stop(streaming: asyncio.Task[None], stop: asyncio.Event | None) -> bool:
@@ -163,8 +184,15 @@ class ChatService:
             user_id=key.user_id,
             chat_id=key.chat_id,
             max_tokens=max_tokens,
-            ceiling=chat_ceiling(info, prompt_tokens=prepared.tokens, max_tokens=max_tokens),
+            ceiling=chat_ceiling(
+                info,
+                prompt_tokens=prepared.tokens,
+                max_tokens=max_tokens,
+                web_search=question.web_search,
+            ),
             reasoning_effort=_effort(question.reasoning_effort, info),
+            web_search=question.web_search,
+            file_tokens=sum(file.tokens for file in question.files),
         )
         charge = request.charge()
         progress = _Progress()
@@ -195,6 +223,7 @@ class ChatService:
             history,
             question.user_text,
             images=question.images,
+            files=question.files,
             max_chars=limits.max_chars,
             budget=budget,
             history_images=history_images,
@@ -214,7 +243,7 @@ class ChatService:
         try:
             await self._messages.append_exchange(
                 key,
-                question.user_text,
+                question.user_text if question.stored_text is None else question.stored_text,
                 outcome.text,
                 question.model,
                 charge.record_id,
@@ -255,6 +284,8 @@ class ChatService:
                 elif isinstance(event, ReasoningDelta):
                     if not into.text:
                         await sink.thinking()
+                elif isinstance(event, CitationsFound):
+                    into.sources.add(event.citations)
                 elif isinstance(event, StreamEnd):
                     into.end = event
         except PolzaError as failure:
@@ -300,6 +331,7 @@ def _outcome(
         usage=charge.usage,
         record=charge.record,
         limit=progress.limit,
+        sources=tuple(progress.sources.items),
         stopped=stopped and bool(text.strip()),
         images_refused=(
             prepared.has_images

@@ -33,6 +33,27 @@ def estimate_message_tokens(text: str, images: int = 0) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class FileData:
+    """A file sent to the model as a `file` content part (a PDF, to a model that reads files);
+    `tokens`: what it is estimated to take of the model's window."""
+
+    name: str
+    mime_type: str
+    data: bytes
+    tokens: int
+
+    def part(self) -> dict[str, Any]:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return {
+            "type": "file",
+            "file": {
+                "filename": self.name,
+                "file_data": f"data:{self.mime_type};base64,{encoded}",
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ContextBudget:
     context_tokens: int
     answer_reserve: int
@@ -87,7 +108,8 @@ def data_uri(image: ImageData) -> str:
 
 def request_chars(messages: Sequence[dict[str, Any]]) -> int:
     """A request's size in characters for a cost estimate: its text, and each image part as
-    `IMAGE_TOKENS` tokens' worth (never the length of its base64 data)."""
+    `IMAGE_TOKENS` tokens' worth (never the length of its base64 data). File parts are left
+    out: their estimate travels with the request (`ChatRequest.file_tokens`)."""
     chars = 0
     for message in messages:
         content = message.get("content", "")
@@ -97,17 +119,20 @@ def request_chars(messages: Sequence[dict[str, Any]]) -> int:
         for part in content:
             if part.get("type") == "text":
                 chars += len(str(part.get("text", "")))
-            else:
+            elif part.get("type") != "file":
                 chars += math.ceil(IMAGE_TOKENS * CHARS_PER_TOKEN)
     return chars
 
 
-def message_content(text: str, images: Sequence[ImageData]) -> str | list[dict[str, Any]]:
-    """A plain string for text; content parts (text, then the images) when there are images."""
-    if not images:
+def message_content(
+    text: str, images: Sequence[ImageData], files: Sequence[FileData] = ()
+) -> str | list[dict[str, Any]]:
+    """A plain string for text; content parts (text, images, files) when there are others."""
+    if not images and not files:
         return text
     parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
     parts.extend({"type": "image_url", "image_url": {"url": data_uri(image)}} for image in images)
+    parts.extend(file.part() for file in files)
     return parts
 
 
@@ -117,6 +142,7 @@ def prepare_request(
     user_text: str,
     *,
     images: Sequence[ImageData] = (),
+    files: Sequence[FileData] = (),
     max_chars: int,
     budget: ContextBudget | None = None,
     history_images: bool = True,
@@ -127,8 +153,10 @@ def prepare_request(
     silently) and within `budget` (the model's window, reported as `trimmed`). The new message
     always goes; if it cannot fit at all the answer is an `Overflow`.
     """
-    fixed = estimate_message_tokens(system_prompt) + estimate_message_tokens(
-        user_text, len(images)
+    fixed = (
+        estimate_message_tokens(system_prompt)
+        + estimate_message_tokens(user_text, len(images))
+        + sum(file.tokens for file in files)
     )
     tokens_left = math.inf if budget is None else budget.prompt_tokens - fixed
     if budget is not None and tokens_left < 0:
@@ -156,6 +184,6 @@ def prepare_request(
     for turn in reversed(kept):
         content = message_content(turn.content, turn.images if history_images else ())
         messages.append({"role": turn.role, "content": content})
-    messages.append({"role": "user", "content": message_content(user_text, images)})
+    messages.append({"role": "user", "content": message_content(user_text, images, files)})
     has_images = bool(images) or (history_images and any(turn.images for turn in kept))
     return PreparedRequest(messages=messages, trimmed=trimmed, has_images=has_images, tokens=used)

@@ -51,6 +51,7 @@ class Charge:
     prompt_chars: int = 0
     output_chars: int = 0  # visible answer and reasoning together
     audio_seconds: float | None = None
+    web_searches: int = 0  # searches asked for (Polza's web plugin runs one per request)
     # Filled in by the meter once the row is written.
     record: UsageRecord | None = field(default=None)
     record_id: int | None = None
@@ -64,14 +65,27 @@ class Charge:
         return self.sent and (not self.refused or self.usage is not None)
 
 
-def chat_ceiling(info: ModelInfo | None, *, prompt_tokens: int, max_tokens: int) -> Decimal | None:
-    """The most one chat request can cost at list prices; None when the model has no prices."""
+# Reserved per web search when the catalogue gives no `web_search_per_thousand`: about twice
+# the ~1.4 RUB a search cost live. Polza's plugin runs one search per request.
+WEB_SEARCH_RESERVE_RUB = Decimal(3)
+
+
+def chat_ceiling(
+    info: ModelInfo | None, *, prompt_tokens: int, max_tokens: int, web_search: bool = False
+) -> Decimal | None:
+    """The most one chat request can cost at list prices; None when the model has no prices.
+
+    With `web_search`, the search's own price is added (the list price, or
+    `WEB_SEARCH_RESERVE_RUB`)."""
     if info is None:
         return None
     pricing = info.pricing
     if pricing.prompt_per_million is None and pricing.completion_per_million is None:
         return None
     cost = Decimal(0)
+    if web_search:
+        per_thousand = pricing.web_search_per_thousand
+        cost += per_thousand / 1000 if per_thousand is not None else WEB_SEARCH_RESERVE_RUB
     if pricing.prompt_per_million is not None:
         cost += pricing.prompt_per_million * prompt_tokens / MILLION
     if pricing.completion_per_million is not None:
@@ -138,6 +152,7 @@ class Meter:
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             cost_rub=usage.cost_rub if usage else None,
+            web_search_requests=usage.web_search_requests if usage else None,
         )
         if record.cost_rub is None:
             record = await self._estimated(record, charge)
@@ -152,6 +167,7 @@ class Meter:
             prompt_chars=charge.prompt_chars,
             completion_chars=charge.output_chars,
             audio_seconds=charge.audio_seconds,
+            web_searches=charge.web_searches,
         )
         if estimated.cost_rub is not None:
             return estimated

@@ -20,7 +20,8 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from bot.services.context import request_chars
+from bot.services.citations import Citation, read_annotations
+from bot.services.context import CHARS_PER_TOKEN, request_chars
 from bot.services.errors import (
     PolzaError,
     PolzaErrorKind,
@@ -29,7 +30,7 @@ from bot.services.errors import (
     translate,
 )
 from bot.services.metering import Charge, Meter
-from bot.services.polza_shapes import PolzaUsage
+from bot.services.polza_shapes import PolzaUsage, as_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,22 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class CitationsFound:
+    """Web-search sources the answer cites (a delta's, or the final message's)."""
+
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StreamEnd:
     finish_reason: str | None
     usage: PolzaUsage | None
 
 
-StreamEvent = TextDelta | ReasoningDelta | StreamEnd
+StreamEvent = TextDelta | ReasoningDelta | CitationsFound | StreamEnd
+
+# Polza's web-search plugin (`web_search_options` is silently ignored there).
+WEB_SEARCH_PLUGIN = {"id": "web"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +80,19 @@ class ChatRequest:
     max_tokens: int
     ceiling: Decimal | None  # the most it can cost at list prices (None: no prices known)
     reasoning_effort: str | None = None
+    web_search: bool = False
+    file_tokens: int = 0  # the estimate for the file parts in `messages`
 
     def charge(self) -> Charge:
-        prompt_chars = request_chars(self.messages)
-        return Charge("chat", self.user_id, self.chat_id, self.model, prompt_chars=prompt_chars)
+        prompt_chars = request_chars(self.messages) + int(self.file_tokens * CHARS_PER_TOKEN)
+        return Charge(
+            "chat",
+            self.user_id,
+            self.chat_id,
+            self.model,
+            prompt_chars=prompt_chars,
+            web_searches=1 if self.web_search else 0,
+        )
 
 
 def _extra(obj: Any, name: str) -> Any:
@@ -82,6 +102,15 @@ def _extra(obj: Any, name: str) -> Any:
         extra = getattr(obj, "model_extra", None) or {}
         value = extra.get(name)
     return value
+
+
+def _citations(choice: Any) -> tuple[Citation, ...]:
+    """The URL citations a streamed choice carries: in its delta, or (only in the final
+    chunk, on some routes) in a whole `message`."""
+    found = read_annotations(_extra(choice.delta, "annotations"))
+    message = as_mapping(_extra(choice, "message")) or {}
+    found.extend(read_annotations(message.get("annotations")))
+    return tuple(found)
 
 
 class PolzaClient:
@@ -138,6 +167,8 @@ class PolzaClient:
                         if delta.content:
                             charge.output_chars += len(delta.content)
                             yield TextDelta(delta.content)
+                        if citations := _citations(choice):
+                            yield CitationsFound(citations)
                         if choice.finish_reason:
                             finish_reason = choice.finish_reason
                     if finish_reason == "error":
@@ -160,6 +191,8 @@ class PolzaClient:
         if request.reasoning_effort:
             # Polza's own field; a top-level `reasoning_effort` is silently ignored.
             extra_body["reasoning"] = {"effort": request.reasoning_effort}
+        if request.web_search:
+            extra_body["plugins"] = [dict(WEB_SEARCH_PLUGIN)]
         started = time.monotonic()
         attempt = 0
         while True:

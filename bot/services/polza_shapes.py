@@ -73,11 +73,11 @@ class PolzaUsage(BaseModel):
     @classmethod
     def read(cls, raw: object) -> PolzaUsage | None:
         """From a dict or an SDK object (Polza's extras live in `model_extra`); None if absent."""
-        fields = _as_mapping(raw)
+        fields = as_mapping(raw)
         if fields is None:
             return None
-        details = _as_mapping(fields.get("completion_tokens_details")) or {}
-        tools = _as_mapping(fields.get("server_tool_use")) or {}
+        details = as_mapping(fields.get("completion_tokens_details")) or {}
+        tools = as_mapping(fields.get("server_tool_use")) or {}
         cost = fields.get("cost_rub")
         return cls(
             prompt_tokens=fields.get("prompt_tokens"),
@@ -89,7 +89,8 @@ class PolzaUsage(BaseModel):
         )
 
 
-def _as_mapping(raw: object) -> Mapping[str, Any] | None:
+def as_mapping(raw: object) -> Mapping[str, Any] | None:
+    """A dict, or an SDK object as a dict with its extras (`model_extra`); None otherwise."""
     if raw is None:
         return None
     if isinstance(raw, Mapping):

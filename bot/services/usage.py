@@ -77,6 +77,10 @@ def _tokens(chars: int | None) -> int | None:
     return math.ceil(chars / CHARS_PER_TOKEN) if chars is not None else None
 
 
+# A web search's cost when the catalogue lists no `web_search_per_thousand` (the live figure).
+WEB_SEARCH_ESTIMATE_RUB = Decimal("1.4")
+
+
 def estimate_cost(
     record: UsageRecord,
     model: ModelInfo,
@@ -84,8 +88,10 @@ def estimate_cost(
     prompt_chars: int | None = None,
     completion_chars: int | None = None,
     audio_seconds: float | None = None,
+    web_searches: int = 0,
 ) -> Decimal | None:
-    """A call's cost from list prices; token counts Polza sent win over counts from chars."""
+    """A call's cost from list prices; token counts Polza sent win over counts from chars.
+    Web searches (Polza's count when it sent one, else `web_searches`) add their price."""
     per_minute = model.pricing.stt_per_minute
     if record.kind == "voice" and per_minute is not None and audio_seconds is not None:
         return per_minute * Decimal(str(max(audio_seconds, 0.0))) / 60
@@ -95,7 +101,14 @@ def estimate_cost(
         if record.completion_tokens is not None
         else _tokens(completion_chars)
     )
-    return estimate_cost_rub(model, prompt, completion)
+    cost = estimate_cost_rub(model, prompt, completion)
+    searches = record.web_search_requests
+    searches = web_searches if searches is None else searches
+    if cost is None or searches <= 0:
+        return cost
+    per_thousand = model.pricing.web_search_per_thousand
+    per_search = per_thousand / 1000 if per_thousand is not None else WEB_SEARCH_ESTIMATE_RUB
+    return cost + per_search * searches
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -177,6 +190,7 @@ class UsageService:
         prompt_chars: int | None = None,
         completion_chars: int | None = None,
         audio_seconds: float | None = None,
+        web_searches: int = 0,
     ) -> UsageRecord:
         """`record` with an estimated cost when Polza sent none (and the prices allow one).
 
@@ -194,6 +208,7 @@ class UsageService:
             prompt_chars=prompt_chars,
             completion_chars=completion_chars,
             audio_seconds=audio_seconds,
+            web_searches=web_searches,
         )
         if cost is None:
             return record

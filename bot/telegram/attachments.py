@@ -11,7 +11,9 @@ from aiogram.types import Document, Message, PhotoSize
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
+from bot.services.document_reader import document_format
 from bot.services.documents import is_text_file
+from bot.services.extraction import DocumentFormat
 from bot.telegram.albums import PendingAlbum
 from bot.telegram.downloads import FileTooBig, download_within
 
@@ -24,6 +26,7 @@ IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gi
 class FileKind(enum.StrEnum):
     IMAGE = "image"
     TEXT = "text"
+    DOCUMENT = "document"  # PDF, DOCX, ODT, RTF: read by `bot.services.document_reader`
     UNSUPPORTED = "unsupported"
 
 
@@ -35,6 +38,7 @@ class Attachment:
     mime_type: str
     size: int | None  # as the sender's client declared it; None when it did not say
     limit: int  # the most bytes read of it, whatever `size` says
+    format: DocumentFormat | None = None  # for FileKind.DOCUMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +112,13 @@ def attachments_of(
         return []
     mime = (document.mime_type or "").lower()
     name = document.file_name or "file"
+    fmt = document_format(document.file_name, document.mime_type)
     if is_image_document(document):
         kind = FileKind.IMAGE
+    elif fmt is not None:
+        return [
+            Attachment(document, name, FileKind.DOCUMENT, mime, document.file_size, limit, fmt)
+        ]
     elif is_text_file(document.file_name, document.mime_type):
         kind = FileKind.TEXT
         limit = min(limit, text_limit_bytes or limit)
@@ -128,4 +137,6 @@ def too_big_text(i18n: I18nContext, attachment: Attachment, error: FileTooBig) -
     """What the user is told about a file that turned out bigger than its limit."""
     if attachment.kind is FileKind.TEXT:
         return tr(i18n, "media-file-too-big", name=attachment.name, limit=error.limit_bytes // KB)
+    if attachment.kind is FileKind.DOCUMENT:
+        return tr(i18n, "document-too-big", name=attachment.name, limit=error.limit_bytes // MB)
     return tr(i18n, "media-image-too-big", limit=error.limit_bytes // MB)

@@ -24,6 +24,7 @@ USER_COMMANDS = (
     "usage",
     "prompt",
     "reasoning",
+    "search",
     "cancel",
     "language",
     "id",

@@ -59,6 +59,16 @@ def _open_fence_at_end(markdown: str) -> str | None:
     return open_line
 
 
+def close_open_fence(markdown: str) -> str:
+    """`markdown` with a code block left open at its end closed, so what follows it (notes,
+    the sources) renders as text, not as code."""
+    open_line = _open_fence_at_end(markdown)
+    if open_line is None:
+        return markdown
+    fence = re.match(r"[`~]+", open_line)
+    return markdown.rstrip("\n") + "\n" + (fence.group(0) if fence else "```")
+
+
 def utf16_prefix(text: str, limit: int) -> int:
     """The largest index `i` with utf16_len(text[:i]) <= limit."""
     if text.isascii():

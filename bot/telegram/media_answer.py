@@ -1,8 +1,10 @@
 """Answering photos and files: sort out what can be read, fetch it, and ask the model.
 
-Images go to the model as image parts; text files as their text, named. A model that is
-known not to see images gets a one-tap switch offer instead (a model the catalogue does not
-know is tried, and the offer follows if Polza refuses the images).
+Images go to the model as image parts; text files as their text, named; documents (PDF,
+DOCX, ODT, RTF) as their text or, for a model that reads files, as the PDF itself
+(`bot.telegram.document_input`). A model that is known not to see images gets a one-tap switch
+offer instead (a model the catalogue does not know is tried, and the offer follows if Polza
+refuses the images).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from aiogram_i18n import I18nContext
 from bot.config import Settings
 from bot.i18n import tr
 from bot.services.catalogue import Catalogue, model_key
+from bot.services.document_reader import DocumentReader
 from bot.services.documents import DocumentError, DocumentErrorKind, file_block, read_text
 from bot.services.model_lookup import catalogue_snapshot, vision_suggestion
 from bot.services.pictures import PictureError, PictureErrorKind, PictureNormaliser
@@ -31,7 +34,9 @@ from bot.telegram.attachments import (
     too_big_text,
 )
 from bot.telegram.attachments import download as download_file
+from bot.telegram.document_input import ReadDocument, read_document
 from bot.telegram.downloads import FileTooBig
+from bot.telegram.progress import JobStatus, StatusTiming
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.vision_offer import VisionSwitch, switch_markup
 from storage import ImageData
@@ -74,6 +79,7 @@ async def answer_media(
     model: str | None = None,
     *,
     pictures: PictureNormaliser,
+    documents: DocumentReader,
 ) -> None:
     """Answer the photos and files of `media` (a message or an album) in one request."""
     settings, i18n = responder.settings, turn.i18n
@@ -92,6 +98,7 @@ async def answer_media(
 
     images: list[ImageData] = []
     files: list[str] = []
+    read: list[ReadDocument] = []
     caps = RequestCaps(settings.max_image_bytes_per_request, settings.max_attached_text_chars)
     for attachment in usable:
         data = await _fetch(responder.bot, attachment, problems, i18n)
@@ -107,6 +114,18 @@ async def answer_media(
                 over = tr(i18n, "media-images-over-cap", name=attachment.name, limit=limit)
                 problems.add(attachment.name, over)
             continue
+        if attachment.kind is FileKind.DOCUMENT:
+            reads_files = info is not None and info.reads_files
+            reading = tr(i18n, "document-reading")
+            async with JobStatus(turn.message, reading, StatusTiming.from_settings(settings)):
+                document = await read_document(
+                    documents, attachment, data, caps=caps, reads_files=reads_files, i18n=i18n
+                )
+            if isinstance(document, str):
+                problems.add(attachment.name, document)
+            else:
+                read.append(document)
+            continue
         try:
             text = await read_text(data)
         except DocumentError as error:
@@ -119,14 +138,29 @@ async def answer_media(
             chars = settings.max_attached_text_chars
             over = tr(i18n, "media-text-over-cap", name=attachment.name, limit=chars)
             problems.add(attachment.name, over)
-    if not images and not files:
+    if not images and not files and not read:
         await turn.say(problems.first or turn.text("media-unsupported"))
         return
     if problems.names:
         await turn.say(turn.text("media-skipped", names=", ".join(problems.names)))
+    for note in (document.note for document in read):
+        if note:
+            await turn.say(note)
 
-    user_text = media_turn_text(media.text, images=len(images), files=files)
-    outcome = await responder.answer(turn, user_text, images=images, model=model)
+    # A document alone, without a word from the user: a short summary is what they expect.
+    words = media.text or (turn.text("document-summary-request") if read else "")
+    sent = [*files, *(document.request_text for document in read)]
+    kept = [*files, *(document.stored_text for document in read)]
+    user_text = media_turn_text(words, images=len(images), files=sent)
+    stored_text = media_turn_text(words, images=len(images), files=kept)
+    outcome = await responder.answer(
+        turn,
+        user_text,
+        images=images,
+        model=model,
+        files=[document.file for document in read if document.file is not None],
+        stored_text=stored_text if stored_text != user_text else None,
+    )
     if outcome is not None and outcome.images_refused:
         await _offer_vision(responder, turn, media, model, snapshot)
 
@@ -146,6 +180,16 @@ def _usable(
                 problems.add(
                     attachment.name,
                     tr(i18n, "media-image-too-big", limit=settings.max_download_mb),
+                )
+            elif attachment.kind is FileKind.DOCUMENT and size > download_limit:
+                problems.add(
+                    attachment.name,
+                    tr(
+                        i18n,
+                        "document-too-big",
+                        name=attachment.name,
+                        limit=settings.max_download_mb,
+                    ),
                 )
             elif attachment.kind is FileKind.TEXT and size > text_limit:
                 limit = settings.document_max_kb

@@ -21,11 +21,14 @@ from bot.config import Settings
 from bot.i18n import polza_error_text, tr
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatOutcome, ChatService, Question
+from bot.services.context import FileData
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.model_choice import ModelResolver, ResolvedModel
 from bot.services.running import RunningAnswers
 from bot.services.usage import UsageService
+from bot.telegram.formatting import close_open_fence
 from bot.telegram.replies import reply_to, topic_of
+from bot.telegram.sources import sources_block
 from bot.telegram.stop_button import stop_markup
 from bot.telegram.streaming import TelegramAnswer
 from bot.telegram.usage_texts import cost_line, limit_text
@@ -124,13 +127,17 @@ class Responder:
         *,
         images: Sequence[ImageData] = (),
         model: str | None = None,
+        web_search: bool | None = None,
+        files: Sequence[FileData] = (),
+        stored_text: str | None = None,
     ) -> ChatOutcome | None:
         """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
 
         The user can stop it: the draft's own stop button, the Stop button on an edited
         message, or /stop. What had arrived by then stays as the answer, marked as stopped.
         When the model cannot take the images, nothing is said here: the caller offers a
-        switch.
+        switch. `web_search`: answer with web search (None: as the user chose with /search);
+        `files` go as file parts and history keeps `stored_text` instead of `user_text`.
         """
         question = Question(
             user_text=user_text,
@@ -139,6 +146,9 @@ class Responder:
             images=images,
             reasoning_effort=turn.user.reasoning_effort,
             update_id=turn.update_id,
+            web_search=turn.user.web_search if web_search is None else web_search,
+            files=files,
+            stored_text=stored_text,
         )
         conversation = turn.conversation
         answer = self._telegram_answer(turn)
@@ -182,6 +192,10 @@ class Responder:
 
     async def _final_text(self, turn: Turn, outcome: ChatOutcome) -> str:
         notes: list[str] = []
+        text = outcome.text
+        if sources := sources_block(turn.i18n, outcome.sources):
+            text = close_open_fence(text)
+            notes.append(sources)
         if outcome.stopped:
             notes.append(turn.i18n.get("answer-stopped-note"))
         elif outcome.interrupted:
@@ -194,7 +208,7 @@ class Responder:
             and (line := cost_line(turn.i18n, outcome.record))
         ):
             notes.append(line)
-        return "\n\n".join([outcome.text, *notes])
+        return "\n\n".join([text, *notes])
 
     async def _explain_failure(self, turn: Turn, outcome: ChatOutcome, model: str) -> None:
         if outcome.limit is not None:

@@ -16,6 +16,13 @@ Deterministic estimates (documented so tests can rely on them):
 * a prompt estimate above the model's ``top_provider.context_length`` → 400 BAD_REQUEST.
 * default ``cost_rub``: the model's ``*_per_million`` prices applied to those counts
   (rounded to 8 places); if the model has no prices, ``(prompt + 4 * completion) * 2e-5``.
+* ``file`` parts (PDFs): 1000 prompt tokens each; refused (400) by a model whose
+  ``input_modalities`` lack ``file``.
+* ``plugins: [{"id": "web"}]``: one search, priced at the model's ``web_search_per_thousand``
+  (else 1.4 RUB) and counted in ``usage.server_tool_use.web_search_requests``; the answer cites
+  three made-up pages about the question (or a rule's ``sources``) as ``url_citation``
+  annotations: in the last content delta (rule ``annotations: "delta"``, the default), only in
+  the final chunk's ``message`` (``"final"``), or not at all (``"none"``).
 """
 
 from __future__ import annotations
@@ -79,6 +86,10 @@ REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "error")
 DEFAULT_PROMPT_LIMIT = 5000
 IMAGE_PART_TOKENS = 85
+FILE_PART_TOKENS = 1000
+WEB_SEARCH_RUB = Decimal("1.4")
+PLUGIN_IDS = ("web",)
+ANNOTATION_PLACES = ("delta", "final", "none")
 
 DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
     400: ("BAD_REQUEST", "Некорректный запрос"),
@@ -132,6 +143,8 @@ CHAT_RULE_FIELDS: dict[str, tuple[type, ...]] = {
     "finish_reason": (str,),
     "cost_rub": (int, float, type(None)),
     "omit_usage": (bool,),
+    "annotations": (str,),  # where web-search citations go: delta | final | none
+    "sources": (list,),  # [{"url", "title"}] cited instead of the made-up pages
 }
 STT_RULE_FIELDS: dict[str, tuple[type, ...]] = {
     "text": (str,),
@@ -170,6 +183,7 @@ RULE_ENUMS: dict[str, tuple[str, ...]] = {
     "data_shape": ("list", "dict"),
     "result": ("url", "b64_json"),
     "task_mode": ("async", "failed", "never"),
+    "annotations": ANNOTATION_PLACES,
 }
 MEDIA_MODES = ("async", "immediate", "failed", "never", "moderation")
 IMAGES_MODES = ("request_id", "sync", "unavailable")
@@ -564,6 +578,14 @@ def _validate_content(content: Any, path: list[Any]) -> list[JsonDict]:
                 issues.append(_issue([*ppath, "image_url", "url"], "Invalid image url"))
             elif url.startswith("data:") and ";base64," not in url:
                 issues.append(_issue([*ppath, "image_url", "url"], "Invalid data URI"))
+        elif ptype == "file":
+            file = part.get("file")
+            if not isinstance(file, dict) or not isinstance(file.get("filename"), str):
+                issues.append(_issue([*ppath, "file", "filename"], "Expected string"))
+                continue
+            data = file.get("file_data")
+            if not isinstance(data, str) or not data.startswith("data:") or ";base64," not in data:
+                issues.append(_issue([*ppath, "file", "file_data"], "Invalid data URI"))
         else:
             issues.append(
                 _issue([*ppath, "type"], f"Invalid content part type, received '{ptype}'")
@@ -620,6 +642,17 @@ def _validate_chat(body: JsonDict) -> list[JsonDict]:
     for key, ok, message in checks:
         if key in body and body[key] is not None and not ok(body[key]):
             issues.append(_issue([key], message))
+    plugins = body.get("plugins")
+    if plugins is not None:
+        if not isinstance(plugins, list):
+            issues.append(_issue(["plugins"], "Expected array"))
+        else:
+            for i, plugin in enumerate(plugins):
+                plugin_id = plugin.get("id") if isinstance(plugin, dict) else None
+                if plugin_id not in PLUGIN_IDS:
+                    issues.append(
+                        _issue(["plugins", i, "id"], f"Unknown plugin, received '{plugin_id}'")
+                    )
     reasoning = body.get("reasoning")
     if reasoning is not None:
         if not isinstance(reasoning, dict):
@@ -647,6 +680,43 @@ def _message_texts(msg: JsonDict) -> tuple[list[str], int]:
             elif part.get("type") == "image_url":
                 images += 1
     return texts, images
+
+
+def _file_parts(messages: list[JsonDict]) -> int:
+    return sum(
+        1
+        for msg in messages
+        if isinstance(msg.get("content"), list)
+        for part in msg["content"]
+        if part.get("type") == "file"
+    )
+
+
+def _citations(question: str, spec: JsonDict) -> list[JsonDict]:
+    """`url_citation` annotations, as Polza's web plugin returns them."""
+    sources = spec.get("sources")
+    if sources is None:
+        slug = re.sub(r"[^a-z0-9]+", "-", question.lower()).strip("-")[:40] or "query"
+        sources = [
+            {
+                "url": f"https://source{n}.example.com/{slug}",
+                "title": f"Source {n}: {question[:40]}",
+            }
+            for n in (1, 2, 3)
+        ]
+    return [
+        {
+            "type": "url_citation",
+            "url_citation": {
+                "url": source.get("url"),
+                "title": source.get("title"),
+                "content": f"A passage of {source.get('url')} about the question.",
+                "start_index": 0,
+                "end_index": 0,
+            },
+        }
+        for source in sources
+    ]
 
 
 def _last_user_text(messages: list[JsonDict]) -> str:
@@ -717,10 +787,15 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
         texts, n_images = _message_texts(msg)
         prompt_chars += sum(len(t) for t in texts)
         images += n_images
-    prompt_tokens = math.ceil(prompt_chars / 4) + IMAGE_PART_TOKENS * images
+    files = _file_parts(messages)
+    prompt_tokens = (
+        math.ceil(prompt_chars / 4) + IMAGE_PART_TOKENS * images + FILE_PART_TOKENS * files
+    )
     arch = model.get("architecture") or {}
     if images and "image" not in (arch.get("input_modalities") or []):
         return _bad_request(f"Model {model_id} does not support image input")
+    if files and "file" not in (arch.get("input_modalities") or []):
+        return _bad_request(f"Model {model_id} does not support file input")
     context = (model.get("top_provider") or {}).get("context_length")
     if isinstance(context, int) and prompt_tokens > context:
         return _bad_request(
@@ -753,12 +828,26 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
         if "cost_rub" in spec
         else _chat_cost(model, prompt_tokens, completion_tokens)
     )
+    searched = any(p.get("id") == "web" for p in body.get("plugins") or [])
+    annotations = _citations(text, spec) if searched else []
+    if searched and "cost_rub" not in spec:
+        price = _price(
+            (model.get("top_provider") or {}).get("pricing") or {}, "web_search_per_thousand"
+        )
+        search_cost = price / 1000 if price is not None else WEB_SEARCH_RUB
+        cost = float(round(Decimal(str(cost)) + search_cost, 8))
     usage = _usage(prompt_tokens, completion_tokens, reasoning_tokens, cost)
+    if searched:
+        usage["server_tool_use"] = {"web_search_requests": 1}
     finish_reason: str = spec.get("finish_reason", "stop")
+    place = spec.get("annotations", "delta")
+    entry["annotations"] = place if searched else None
+    if place == "none":
+        annotations = []
 
     if body.get("stream"):
         return await _stream_chat(
-            request, entry, model_id, reply, reasoning, finish_reason, usage, spec
+            request, entry, model_id, reply, reasoning, finish_reason, usage, spec, annotations
         )
 
     if spec.get("first_chunk_delay"):
@@ -769,6 +858,8 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     message: JsonDict = {"role": "assistant", "content": reply, "refusal": None}
     if reasoning:
         message["reasoning"] = reasoning
+    if annotations:
+        message["annotations"] = annotations
     result = {
         "id": f"gen-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
@@ -793,8 +884,11 @@ async def _stream_chat(
     finish_reason: str,
     usage: JsonDict,
     spec: JsonDict,
+    annotations: list[JsonDict],
 ) -> web.StreamResponse:
     size = max(1, int(spec.get("chunk_size", 12)))
+    in_delta = annotations if spec.get("annotations", "delta") == "delta" else []
+    in_final = annotations if spec.get("annotations") == "final" else []
     chunk_delay = float(spec.get("chunk_delay", 0))
     first_delay = float(spec.get("first_chunk_delay", 0))
     pieces: list[tuple[str, str]] = [("reasoning", p) for p in _split(reasoning, size)]
@@ -855,6 +949,8 @@ async def _stream_chat(
                 delta["reasoning"] = text
             else:
                 delta["content"] = text
+            if in_delta and i == len(pieces) - 1:
+                delta["annotations"] = in_delta
             last = complete and i == len(pieces) - 1
             await response.write(chunk(delta, finish_reason if last else None))
             now = time.time()
@@ -877,16 +973,12 @@ async def _stream_chat(
         if drop_after is not None:
             await _abort_connection(request, entry)
             return response
-        if not spec.get("omit_usage"):
-            await response.write(
-                sse(
-                    {
-                        **base,
-                        "choices": [{"index": 0, "delta": {}, "finish_reason": None}],
-                        "usage": usage,
-                    }
-                )
-            )
+        if not spec.get("omit_usage") or in_final:
+            final: JsonDict = {"index": 0, "delta": {}, "finish_reason": None}
+            if in_final:
+                final["message"] = {"role": "assistant", "content": reply, "annotations": in_final}
+            extra = {} if spec.get("omit_usage") else {"usage": usage}
+            await response.write(sse({**base, "choices": [final], **extra}))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
     except ConnectionError:

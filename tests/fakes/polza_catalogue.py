@@ -13,6 +13,8 @@ Deliberate oddities, each useful to some test:
 * two ids longer than 64 bytes (Telegram ``callback_data`` limit).
 * some models with missing price keys (or an empty ``pricing``).
 * ``aiesa/aiesa-mini``: no ``context_length`` anywhere.
+* ``google/gemini-2.5-flash``, ``google/gemini-2.5-pro``, ``anthropic/claude-sonnet-4.5``:
+  ``file`` among their input modalities (they read PDFs themselves).
 * ``mistralai/mistral-7b-instruct-v0.1``: ``context_length`` 4096 (history trimming tests).
 * image models ``bytedance/seedream-4``, ``openai/gpt-image-1``,
   ``google/gemini-2.5-flash-image``; stt models ``openai/whisper-1``,
@@ -63,6 +65,7 @@ def _chat(
     *,
     vision: bool = False,
     audio: bool = False,
+    file: bool = False,
     context: int | None = 128000,
     max_out: int | None = 16384,
     pricing: dict[str, Any] | None = None,
@@ -73,6 +76,7 @@ def _chat(
     russia: bool = False,
 ) -> dict[str, Any]:
     inputs = ["text"] + (["image"] if vision else []) + (["audio"] if audio else [])
+    inputs += ["file"] if file else []
     params = (
         list(_BASIC) + (list(_TOOLS) if tools else []) + (list(_REASONING) if reasoning else [])
     )
@@ -270,6 +274,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             "Сбалансированная модель Claude",
             1759104000,
             vision=True,
+            file=True,
             context=1000000,
             max_out=64000,
             reasoning=True,
@@ -313,6 +318,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             1750118400,
             vision=True,
             audio=True,
+            file=True,
             context=1048576,
             max_out=65535,
             reasoning=True,
@@ -328,6 +334,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             1750118400,
             vision=True,
             audio=True,
+            file=True,
             context=1048576,
             max_out=65536,
             reasoning=True,

@@ -617,3 +617,41 @@ def test_cli_prints_port_and_stops_on_sigterm() -> None:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+async def test_web_plugin_citations_and_file_parts(
+    server: TestServer, client: openai.AsyncOpenAI
+) -> None:
+    searched = await client.chat.completions.create(
+        model="x-ai/grok-4",
+        messages=[{"role": "user", "content": "cup final"}],
+        extra_body={"plugins": [{"id": "web"}]},
+    )
+    annotations = searched.choices[0].message.annotations or []
+    urls = [a.url_citation.url for a in annotations]
+    assert urls == [f"https://source{n}.example.com/cup-final" for n in (1, 2, 3)]
+    assert searched.usage is not None
+    usage = searched.usage.model_extra or {}
+    assert usage["server_tool_use"] == {"web_search_requests": 1}
+    assert usage["cost_rub"] > 1.17  # grok-4 lists 1170.60 RUB per thousand searches
+
+    pdf = {
+        "type": "file",
+        "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="},
+    }
+    content: Any = [{"type": "text", "text": "read"}, pdf]
+    with pytest.raises(openai.BadRequestError) as refused:
+        await client.chat.completions.create(
+            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": content}]
+        )
+    assert "file input" in json.dumps(refused.value.body, ensure_ascii=False)
+    with pytest.raises(openai.BadRequestError):
+        await client.chat.completions.create(
+            model="openai/gpt-4o-mini",
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={"plugins": [{"id": "polza:search"}]},
+        )
+    read = await client.chat.completions.create(
+        model="google/gemini-2.5-flash", messages=[{"role": "user", "content": content}]
+    )
+    assert read.usage is not None and read.usage.prompt_tokens == 1001

@@ -20,12 +20,13 @@ help-commands =
     /image — draw a picture: <code>/image 16:9 a lighthouse at dusk</code>
     /prompt — your own instructions for the model
     /reasoning — how hard reasoning models think
+    /search — answer with web search: <code>/search today's weather in Oslo</code>
     /usage — what your requests cost
     /cancel — stop an answer or a pending /image
     /language — change the interface language
     /help — this help
 
-    Send a voice note, a photo or a text file and I'll use it too.
+    Send a voice note, a photo, a PDF, a Word or OpenDocument file, or a text file and I'll use it too.
 
 help =
     Just write to me and I'll answer with <code>{ $model }</code>.
