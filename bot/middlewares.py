@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
@@ -17,7 +18,7 @@ from bot.conversation import conversation_key
 from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.web_search import switch_of
-from bot.telegram.addressing import Addressing, command_name, detect
+from bot.telegram.addressing import command_name, detect, private
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
 
@@ -29,6 +30,24 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 REPLAY_GIVEN_UP = "replay_given_up"
 # Set by the poller for an update it handles again after a restart.
 REPLAYED = "replayed"
+# The gathering of merged texts whose first piece this update is (`bot.telegram.merging`).
+MERGED = "merged"
+
+
+@dataclass(frozen=True, slots=True)
+class HandledTogether:
+    """Returned for an update answered together with others: the poller marks all of them
+    handled in one write, so a crash can never leave only some of them pending."""
+
+    update_ids: tuple[int, ...]
+
+
+async def settle_merged(data: dict[str, Any]) -> None:
+    """The update is answered (or refused) as a whole: its merged pieces go with it."""
+    merged = data.get(MERGED)
+    if merged is not None:
+        await merged.complete()
+
 
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
@@ -101,13 +120,12 @@ class AddressingMiddleware(BaseMiddleware):
             return await handler(event, data)
         if message.from_user is None or message.from_user.is_bot:
             return None
+        bot: Bot = data["bot"]
         if message.chat.type == ChatType.PRIVATE:
-            text = (message.text or message.caption or "").strip()
-            data["addressing"] = Addressing(addressed=True, text=text)
+            data["addressing"] = private(message, bot.id)
             return await handler(event, data)
         if message.chat.type == ChatType.CHANNEL:
             return None
-        bot: Bot = data["bot"]
         addressing = detect(message, await bot.me(), self._keyword)
         if not addressing.addressed:
             return None
@@ -210,6 +228,7 @@ class TurnMiddleware(BaseMiddleware):
             turn = Turn(event.message, conversation, user_record, i18n, event.update_id)
             # Only an update handled again after a restart can have a stored answer already.
             if data.get(REPLAYED) and await self._responder.resend_stored(turn):
+                await settle_merged(data)  # the stored answer answered every piece
                 return None
             data["turn"] = turn
         return await handler(event, data)
@@ -229,6 +248,7 @@ class ReplayLimitMiddleware(BaseMiddleware):
         i18n: I18nContext | None = data.get("i18n")
         if i18n is None:
             return None
+        await settle_merged(data)  # one apology for all the pieces
         text = tr(i18n, "replay-apology")
         try:
             if event.message is not None:
