@@ -54,6 +54,12 @@ class Gathering(Generic[K]):
         if len(self.parts) >= self.max_parts:
             self.grown.set()
 
+    def accepts(self, now: float) -> bool:
+        """Whether a message arriving `now` still joins (the lead may be queued meanwhile)."""
+        if len(self.parts) >= self.max_parts or now - self.last_added > self.window:
+            return False
+        return self.max_seconds is None or now - self.started <= self.max_seconds
+
     async def complete(self) -> list[Message]:
         """Wait until the gathering stops growing; its parts in the order they were sent."""
         self.taken = True
@@ -100,11 +106,13 @@ class Gatherer(Generic[K]):
 
     def add(self, key: K, message: Message, update_id: int | None = None) -> Gathering[K]:
         """The gathering `message` joins, or starts (then `message` is its lead)."""
+        now = self._clock()
         gathering = self._pending.get(key)
-        if gathering is not None:
+        if gathering is not None and gathering.accepts(now):
             gathering.add(message, update_id)
             return gathering
-        now = self._clock()
+        if gathering is not None:
+            gathering.close()  # its lead is still waiting for its turn, past the window
         gathering = Gathering(
             key=key,
             parts=[message],

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from aiogram.methods import SendChatAction
+from aiogram.types import Message
 
 from bot.polling import DurablePolling
+from bot.telegram.gathering import Gatherer
 from tests.support import updates
 from tests.unit.inprocess import Harness, running_bot
 
@@ -178,3 +180,27 @@ async def test_merged_pieces_are_all_handled_and_a_replay_answers_them_once(
         assert await inbox.pending() == []
         assert len(await bot.chat_requests()) == 1, "Polza is not asked again"
         assert bot.session.sent_texts(USER) == [f"Echo: {merged}"] * 2, "resent once"
+
+
+def test_gathering_is_a_debounce_with_caps_on_time_and_pieces() -> None:
+    now = [0.0]
+    raw = updates.private_text(USER, "x")["message"]
+    texts = (Message.model_validate(raw) for _ in iter(int, 1))
+
+    def joins(gatherer: Gatherer[str], moments: list[float], key: str = "a") -> list[bool]:
+        """For each arrival after the first: did it join the first one's gathering?"""
+        now[0] = 0.0
+        first = gatherer.add(key, next(texts))
+        joined = []
+        for moment in moments:
+            now[0] = moment
+            joined.append(gatherer.add(key, next(texts)) is first)
+        return joined
+
+    # Each piece within a second of the one before joins, until three pieces (max_parts).
+    by_parts = Gatherer[str](1.0, max_parts=3, max_seconds=10.0, clock=lambda: now[0])
+    assert joins(by_parts, [0.9, 1.8, 2.7]) == [True, True, False]
+    # ...or until 2.5 s after the first (max_seconds); a pause past the window ends it too.
+    by_time = Gatherer[str](1.0, max_parts=30, max_seconds=2.5, clock=lambda: now[0])
+    assert joins(by_time, [0.9, 1.8, 2.5, 2.6]) == [True, True, True, False]
+    assert joins(by_time, [0.5, 1.6], key="b") == [True, False]
