@@ -12,8 +12,9 @@ from aiogram.types import TelegramObject, Update
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
-from bot.middlewares import ARRIVAL_REFUSAL, ArrivalRefusal, settle_merged
+from bot.middlewares import ARRIVAL_REFUSAL, ArrivalRefusal
 from bot.telegram.albums import PendingAlbum
+from bot.telegram.merging import settle_merged
 from bot.telegram.replies import reply_to
 from bot.telegram.usage_texts import limit_text
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
@@ -19,6 +18,7 @@ from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.web_search import switch_of
 from bot.telegram.addressing import command_name, detect, private
+from bot.telegram.merging import settle_merged
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
 
@@ -30,25 +30,6 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 REPLAY_GIVEN_UP = "replay_given_up"
 # Set by the poller for an update it handles again after a restart.
 REPLAYED = "replayed"
-# The gathering of merged texts whose first piece this update is (`bot.telegram.merging`).
-MERGED = "merged"
-
-
-@dataclass(frozen=True, slots=True)
-class HandledTogether:
-    """Returned for an update answered together with others: the poller marks all of them
-    handled in one write, so a crash can never leave only some of them pending."""
-
-    update_ids: tuple[int, ...]
-
-
-async def settle_merged(data: dict[str, Any]) -> None:
-    """The update is answered (or refused) as a whole: its merged pieces go with it."""
-    merged = data.get(MERGED)
-    if merged is not None:
-        await merged.complete()
-
-
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 # Commands that (with arguments) ask Polza for something; other commands never do.

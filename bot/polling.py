@@ -30,8 +30,9 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
-from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED, HandledTogether
+from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
+from bot.telegram.merging import HandledTogether
 from storage.inbox import InboxRepository, PendingUpdate
 
 logger = logging.getLogger(__name__)

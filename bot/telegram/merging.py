@@ -25,13 +25,13 @@ album mechanism (`gathering.py`), into one turn: one Polza request, one answer, 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 
 from bot.conversation import conversation_key
-from bot.middlewares import MERGED, HandledTogether
 from bot.telegram.gathering import Gatherer, Gathering
 from storage import ConversationKey
 
@@ -40,7 +40,24 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 MAX_MERGED_PIECES = 30
 MAX_GATHER_SECONDS = 6.0
 
+MERGED = "merged"  # in the handler data of a first piece: its gathering
+
 MergedInput = Gathering[ConversationKey]
+
+
+@dataclass(frozen=True, slots=True)
+class HandledTogether:
+    """Returned for an update answered together with others: the poller marks all of them
+    handled in one write, so a crash can never leave only some of them pending."""
+
+    update_ids: tuple[int, ...]
+
+
+async def settle_merged(data: dict[str, Any]) -> None:
+    """The update is answered (or refused) as a whole: its merged pieces go with it."""
+    merged: MergedInput | None = data.get(MERGED)
+    if merged is not None:
+        await merged.complete()
 
 
 def mergeable(message: Message) -> bool:
