@@ -30,6 +30,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 REPLAY_GIVEN_UP = "replay_given_up"
 # Set by the poller for an update it handles again after a restart.
 REPLAYED = "replayed"
+
 # Commands that act on an answer in progress, so they skip the conversation queue.
 STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 # Commands that (with arguments) ask Polza for something; other commands never do.
