@@ -25,6 +25,12 @@ PACKAGES = (
 )
 
 
+MERGE_NOTE = (
+    "The bot runs with `MERGE_WINDOW_SECONDS=0` (each message is its own measured answer;"
+    " merging quick texts into one turn would change what is counted)."
+)
+
+
 def _read(path: str) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
@@ -225,7 +231,7 @@ def markdown(
         out += ["**Broken scenarios:**", ""]
         out += [f"- {title}: {problem}" for title, problem in broken]
         out.append("")
-    out += ["## How each figure was measured", ""]
+    out += ["## How each figure was measured", "", MERGE_NOTE, ""]
     for result in results:
         if not result.notes:
             continue

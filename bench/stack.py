@@ -44,6 +44,8 @@ BOT_SETTINGS = {
     # more messages per conversation than the default queue bound lets wait.
     "ACCESS_MODE": "open",
     "MAX_QUEUED_PER_CONVERSATION": "100",
+    # Every message is one measured answer; merging quick texts into one would skew the counts.
+    "MERGE_WINDOW_SECONDS": "0",
 }
 
 # What each kind of bot process runs.

@@ -67,6 +67,7 @@ from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
+from bot.telegram.merging import MergeMiddleware
 from bot.telegram.responder import Responder
 from bot.telegram.vision_offer import PendingMediaStore
 from handlers import create_routers
@@ -304,6 +305,9 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
     # Albums first: in groups only an album's first part carries the mention.
     dp.update.outer_middleware(AlbumMiddleware(AlbumCollector(settings.album_window_seconds)))
+    if settings.merge_window_seconds > 0:
+        # Before addressing too: in groups, later pieces of a paste do not mention the bot.
+        dp.update.outer_middleware(MergeMiddleware(settings.merge_window_seconds))
     dp.update.outer_middleware(AddressingMiddleware(settings.group_trigger_keyword))
     dp.update.outer_middleware(
         ConversationOrderMiddleware(deps.conversation_locks, deps.spending_guard)

@@ -14,6 +14,7 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.middlewares import ARRIVAL_REFUSAL, ArrivalRefusal
 from bot.telegram.albums import PendingAlbum
+from bot.telegram.merging import settle_merged
 from bot.telegram.replies import reply_to
 from bot.telegram.usage_texts import limit_text
 
@@ -33,6 +34,7 @@ class ArrivalRefusalMiddleware(BaseMiddleware):
         album: PendingAlbum | None = data.get("album")
         if album is not None:
             await album.complete()  # the other parts are settled with this refusal
+        await settle_merged(data)  # so are merged pieces: one refusal, one rate slot
         i18n: I18nContext = data["i18n"]
         kind = refusal if isinstance(refusal, str) else refusal.kind
         user_id = message.from_user.id if message.from_user else None

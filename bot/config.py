@@ -113,6 +113,8 @@ class Settings(BaseSettings):
 
     # Photos and files: an album is answered once no part has arrived for this long.
     album_window_seconds: float = Field(default=0.8, ge=0.1, le=5.0)
+    # Texts of one user arriving within this long of each other become one turn; 0: never.
+    merge_window_seconds: float = Field(default=1.0, ge=0.0, le=5.0)
     document_max_kb: int = Field(default=512, ge=1, le=20_480)
     # Per request, after every picture is re-encoded (JPEG, long side ≤ 2048 px).
     max_image_bytes_per_request: int = Field(default=8_000_000, ge=100_000)

@@ -17,7 +17,8 @@ from bot.conversation import conversation_key
 from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.web_search import switch_of
-from bot.telegram.addressing import Addressing, command_name, detect
+from bot.telegram.addressing import command_name, detect, private
+from bot.telegram.merging import settle_merged
 from bot.telegram.responder import Responder, Turn
 from storage import ConversationKey, Person, UserRepository
 
@@ -101,13 +102,12 @@ class AddressingMiddleware(BaseMiddleware):
             return await handler(event, data)
         if message.from_user is None or message.from_user.is_bot:
             return None
+        bot: Bot = data["bot"]
         if message.chat.type == ChatType.PRIVATE:
-            text = (message.text or message.caption or "").strip()
-            data["addressing"] = Addressing(addressed=True, text=text)
+            data["addressing"] = private(message, bot.id)
             return await handler(event, data)
         if message.chat.type == ChatType.CHANNEL:
             return None
-        bot: Bot = data["bot"]
         addressing = detect(message, await bot.me(), self._keyword)
         if not addressing.addressed:
             return None
@@ -210,6 +210,7 @@ class TurnMiddleware(BaseMiddleware):
             turn = Turn(event.message, conversation, user_record, i18n, event.update_id)
             # Only an update handled again after a restart can have a stored answer already.
             if data.get(REPLAYED) and await self._responder.resend_stored(turn):
+                await settle_merged(data)  # the stored answer answered every piece
                 return None
             data["turn"] = turn
         return await handler(event, data)
@@ -229,6 +230,7 @@ class ReplayLimitMiddleware(BaseMiddleware):
         i18n: I18nContext | None = data.get("i18n")
         if i18n is None:
             return None
+        await settle_merged(data)  # one apology for all the pieces
         text = tr(i18n, "replay-apology")
         try:
             if event.message is not None:

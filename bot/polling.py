@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
+from bot.telegram.merging import HandledTogether
 from storage.inbox import InboxRepository, PendingUpdate
 
 logger = logging.getLogger(__name__)
@@ -229,8 +230,11 @@ class DurablePolling:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, update: Update, data: dict[str, Any]) -> None:
+        handled: tuple[int, ...] = (update.update_id,)
         try:
-            await self._dp.feed_update(self._bot, update, **data)
+            result = await self._dp.feed_update(self._bot, update, **data)
+            if isinstance(result, HandledTogether):
+                handled = (update.update_id, *result.update_ids)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -241,13 +245,13 @@ class DurablePolling:
             logger.warning("Handling of update %s was cancelled from inside", update.update_id)
         except Exception:
             logger.exception("Update %s failed outside any handler", update.update_id)
-        await self._mark_handled(update.update_id)
+        await self._mark_handled(*handled)
 
-    async def _mark_handled(self, update_id: int) -> None:
+    async def _mark_handled(self, update_id: int, *answered_with_it: int) -> None:
         backoff = Backoff(config=STORAGE_BACKOFF)
         for attempt in range(1, MARK_HANDLED_TRIES + 1):
             try:
-                await self._inbox.mark_handled(update_id)
+                await self._inbox.mark_handled(update_id, *answered_with_it)
                 return
             except sqlite3.Error as error:
                 if attempt == MARK_HANDLED_TRIES:

@@ -60,11 +60,13 @@ class InboxRepository:
                 [(uid,) for uid in update_ids],
             )
 
-    async def mark_handled(self, update_id: int) -> None:
+    async def mark_handled(self, *update_ids: int) -> None:
+        """Mark updates handled in one write (pieces answered together end together)."""
         # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?", (update_id,)
+            await tx.executemany(
+                "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
+                [(update_id,) for update_id in dict.fromkeys(update_ids)],
             )
 
     async def pending(self) -> list[PendingUpdate]:

@@ -11,15 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.types import Message, MessageEntity, User
 from aiogram.utils.text_decorations import add_surrogates, remove_surrogates
+
+from bot.telegram.quotes import Quote, quote_of
 
 
 @dataclass(frozen=True, slots=True)
 class Addressing:
     addressed: bool
     text: str  # the message's text or caption with the bot's mention removed
-    quoted: str | None = None  # text of someone else's message that this one replies to
+    quoted: Quote | None = None  # the message this one replies to (`quotes.py`)
 
 
 def _cut(text: str, entities: list[MessageEntity]) -> str:
@@ -37,15 +41,6 @@ def _cut(text: str, entities: list[MessageEntity]) -> str:
         )
         encoded = add_surrogates(joined)
     return remove_surrogates(encoded).strip(" \t\n,:")
-
-
-def _quoted_text(message: Message, me: User) -> str | None:
-    if message.quote is not None and message.quote.text:
-        return message.quote.text
-    reply = message.reply_to_message
-    if reply is None or (reply.from_user is not None and reply.from_user.id == me.id):
-        return None
-    return reply.text or reply.caption
 
 
 def command_name(text: str | None) -> str | None:
@@ -82,4 +77,17 @@ def detect(message: Message, me: User, keyword: str = "") -> Addressing:
     if keyword and re.match(rf"{re.escape(keyword)}(?!\w)", cleaned, re.IGNORECASE):
         addressed = True
         cleaned = cleaned[len(keyword) :].strip(" \t\n,:")
-    return Addressing(addressed=addressed, text=cleaned, quoted=_quoted_text(message, me))
+    return Addressing(addressed=addressed, text=cleaned, quoted=quote_of(message, me.id))
+
+
+def private(message: Message, bot_id: int) -> Addressing:
+    """In a private chat everything is for the bot."""
+    text = (message.text or message.caption or "").strip()
+    return Addressing(addressed=True, text=text, quoted=quote_of(message, bot_id))
+
+
+async def read(message: Message, bot: Bot, keyword: str = "") -> Addressing:
+    """`message` as the bot reads it, in a private chat or a group."""
+    if message.chat.type == ChatType.PRIVATE:
+        return private(message, bot.id)
+    return detect(message, await bot.me(), keyword)

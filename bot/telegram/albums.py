@@ -14,19 +14,21 @@ clients put the album's caption on the first part, and every part of a reply is 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 
+from bot.telegram.gathering import Gatherer, Gathering
+
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 MAX_ALBUM_PARTS = 10  # Telegram's limit: a full album needs no more waiting
+
+AlbumKey = tuple[int, str]
+PendingAlbum = Gathering[AlbumKey]
 
 
 def collectable(message: Message) -> bool:
@@ -39,78 +41,21 @@ def collectable(message: Message) -> bool:
     return document is not None and not (document.mime_type or "").startswith("audio/")
 
 
-@dataclass(slots=True, eq=False)
-class PendingAlbum:
-    key: tuple[int, str]
-    parts: list[Message]
-    last_added: float
-    window: float
-    clock: Callable[[], float]
-    release: Callable[[PendingAlbum], None]
-    closed: bool = False
-    full: asyncio.Event = field(default_factory=asyncio.Event)
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def lead(self) -> Message:
-        """The part that arrived first: its handler answers the album."""
-        return self.parts[0]
-
-    async def complete(self) -> list[Message]:
-        """Wait until the album stops growing; its parts in the order they were sent."""
-        while not self.closed:
-            remaining = self.last_added + self.window - self.clock()
-            if remaining <= 0 or self.full.is_set():
-                self.close()
-                break
-            # Woken early only by a full album; otherwise sleep out the rest of the window.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.full.wait(), remaining)
-        return sorted(self.parts, key=lambda part: part.message_id)
-
-    def close(self) -> None:
-        """Stop collecting: a part arriving later starts an album of its own."""
-        if not self.closed:
-            self.closed = True
-            self.release(self)
-
-
 class AlbumCollector:
     def __init__(
         self, window_seconds: float, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._window = window_seconds
-        self._clock = clock
-        self._pending: dict[tuple[int, str], PendingAlbum] = {}
+        self._gatherer: Gatherer[AlbumKey] = Gatherer(
+            window_seconds, max_parts=MAX_ALBUM_PARTS, clock=clock
+        )
 
     def add(self, message: Message) -> PendingAlbum:
         """The album `message` joins, or starts (then `message` is its lead)."""
-        key = (message.chat.id, message.media_group_id or "")
-        album = self._pending.get(key)
-        if album is not None:
-            album.parts.append(message)
-            album.last_added = self._clock()
-            if len(album.parts) >= MAX_ALBUM_PARTS:
-                album.full.set()
-            return album
-        album = PendingAlbum(
-            key=key,
-            parts=[message],
-            last_added=self._clock(),
-            window=self._window,
-            clock=self._clock,
-            release=self._release,
-        )
-        self._pending[key] = album
-        return album
+        return self._gatherer.add((message.chat.id, message.media_group_id or ""), message)
 
     @property
     def collecting(self) -> int:
-        return len(self._pending)
-
-    def _release(self, album: PendingAlbum) -> None:
-        if self._pending.get(album.key) is album:
-            del self._pending[album.key]
+        return self._gatherer.collecting
 
 
 class AlbumMiddleware(BaseMiddleware):

@@ -3,7 +3,10 @@ the request in groups (in a private chat a quote would only add noise)."""
 
 from __future__ import annotations
 
-from aiogram.enums import ChatType
+import contextlib
+
+from aiogram.enums import ChatAction, ChatType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 
 
@@ -25,3 +28,13 @@ async def reply_to(
     return await message.answer(
         text, reply_markup=markup, reply_parameters=reply_parameters(message)
     )
+
+
+async def show_typing(message: Message) -> None:
+    """Show "typing…" in the chat of `message` at once (a hint only: failures are ignored)."""
+    if message.bot is None:
+        return
+    with contextlib.suppress(TelegramAPIError):
+        await message.bot.send_chat_action(
+            message.chat.id, ChatAction.TYPING, message_thread_id=topic_of(message)
+        )

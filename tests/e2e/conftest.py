@@ -97,6 +97,9 @@ class BotHarness:
             # Most tests talk as made-up users; the closed default has tests of its own, which
             # drop this (see `invite_only`).
             "ACCESS_MODE": "open",
+            # Tests send messages back to back and expect an answer each; merging is tested
+            # with the setting given explicitly.
+            "MERGE_WINDOW_SECONDS": "0",
         }
         self.process: BotProcess | ForkedBotProcess | None = None
         self.runs = 0

@@ -48,12 +48,13 @@ def test_reply_to_the_bot_and_commands_addressed_to_it(bot: BotHarness) -> None:
     assert bot.polza.chat_requests()[0]["messages"][-1]["content"] == "Hey remember apples"
 
     bot.telegram.inject(updates.group_text(GROUP, ALICE, "and pears", reply_to=first))
-    bot.telegram.wait_for_texts(GROUP, ["Echo: Hey remember apples", "Echo: and pears"])
+    and_pears = "[Quote from your earlier answer]\n> Echo: Hey remember apples\n\nand pears"
+    wait_until(lambda: len(group_answers(bot)) == 2, what="the answer to the reply")
     second = bot.polza.chat_requests()[1]["messages"]
     assert [m["content"] for m in second[1:]] == [
         "Hey remember apples",
         "Echo: Hey remember apples",
-        "and pears",
+        and_pears,
     ]
 
     bot.telegram.inject(updates.group_text(GROUP, ALICE, "/new@someone_else_bot"))

@@ -8,6 +8,7 @@ import pytest
 from aiogram.types import Message, User
 
 from bot.telegram.addressing import detect
+from bot.telegram.quotes import Quote
 from tests.support.updates import group_text, mention
 
 ME = User(id=777, is_bot=True, first_name="Bot", username="polza_test_bot")
@@ -55,7 +56,7 @@ def test_commands_for_this_bot_or_no_bot_are_addressed() -> None:
     assert not detect(message("/new@other_bot"), ME).addressed
 
 
-def test_reply_to_the_bot_is_addressed_and_quotes_others() -> None:
+def test_replies_are_addressed_to_the_bot_only_when_it_wrote_the_message() -> None:
     bot_message = {
         "message_id": 1,
         "date": 0,
@@ -64,11 +65,12 @@ def test_reply_to_the_bot_is_addressed_and_quotes_others() -> None:
         "text": "an earlier answer",
     }
     result = detect(message("thanks", reply_to=bot_message), ME)
-    assert result.addressed and result.quoted is None
+    assert result.addressed
+    assert result.quoted == Quote("an earlier answer", "assistant")
     other = {**bot_message, "from": {"id": 9, "is_bot": False, "first_name": "Bob"}}
     text = "@polza_test_bot is this right?"
     result = detect(message(text, entities=mention(text, "polza_test_bot"), reply_to=other), ME)
-    assert result.addressed and result.quoted == "an earlier answer"
+    assert result.addressed and result.quoted == Quote("an earlier answer", "other", "Bob")
     assert not detect(message("ok", reply_to=other), ME).addressed
 
 

@@ -139,11 +139,11 @@ class FlakyInbox(InboxRepository):
             raise sqlite3.OperationalError("database is locked")
         return await super().accept(updates)
 
-    async def mark_handled(self, update_id: int) -> None:
+    async def mark_handled(self, *update_ids: int) -> None:
         if self.mark_failures:
             self.mark_failures -= 1
             raise sqlite3.OperationalError("database is locked")
-        await super().mark_handled(update_id)
+        await super().mark_handled(*update_ids)
 
 
 class OneBatchBot(SilentBot):
