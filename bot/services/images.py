@@ -156,6 +156,42 @@ def image_ceiling(info: ModelInfo, request: ImageRequest) -> Decimal | None:
     return one * max(request.count, 1) if one is not None else None
 
 
+# A bare number up to this as the first word is a count of pictures ("/image 4 cats"); a
+# larger one starts the prompt ("/image 1984 poster").
+MAX_COUNT_WORD = 10
+
+
+class UnsupportedRatio(ValueError):
+    def __init__(self, ratio: str, allowed: Sequence[str]) -> None:
+        super().__init__(f"Unsupported aspect ratio {ratio}; allowed: {', '.join(allowed)}")
+        self.ratio = ratio
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    ratio: str | None
+    count: int | None
+    prompt: str
+
+
+def split_count(text: str) -> tuple[int | None, str]:
+    """`(count, rest)` when `text` starts with a count of pictures, else `(None, text)`."""
+    head, *rest = text.strip().split(maxsplit=1) or [""]
+    if head.isascii() and head.isdigit() and 1 <= int(head) <= MAX_COUNT_WORD:
+        return int(head), rest[0].strip() if rest else ""
+    return None, text.strip()
+
+
+def parse_picture_request(args: str, allowed_ratios: Sequence[str]) -> ParsedRequest:
+    """`/image [count] [ratio] prompt`, count and ratio in either order. Raises ValueError
+    for an aspect ratio the model does not list."""
+    count, text = split_count(args)
+    ratio, text = parse_image_request(text, allowed_ratios)
+    if count is None and ratio is not None:
+        count, text = split_count(text)
+    return ParsedRequest(ratio, count, text)
+
+
 def parse_image_request(args: str, allowed_ratios: Sequence[str]) -> tuple[str | None, str]:
     """Split `/image [ratio] prompt` arguments into (ratio or None, prompt)."""
     text = args.strip()
@@ -163,7 +199,7 @@ def parse_image_request(args: str, allowed_ratios: Sequence[str]) -> tuple[str |
     if not _RATIO.fullmatch(head):
         return None, text
     if head not in allowed_ratios:
-        raise ValueError(f"Unsupported aspect ratio {head}; allowed: {', '.join(allowed_ratios)}")
+        raise UnsupportedRatio(head, allowed_ratios)
     return head, rest[0].strip() if rest else ""
 
 

@@ -30,7 +30,9 @@ class PictureButton(CallbackData, prefix="pic"):
     value: str = ""  # the resolution of a RESOLUTION press
 
 
-def _button(text: str, action: PictureAction, picture: int, value: str = "") -> InlineKeyboardButton:
+def _button(
+    text: str, action: PictureAction, picture: int, value: str = ""
+) -> InlineKeyboardButton:
     data = PictureButton(action=action, picture=picture, value=value).pack()
     return InlineKeyboardButton(text=text, callback_data=data)
 

@@ -109,7 +109,9 @@ class ReferenceLoader:
                 raise ReferenceError(ReferenceProblem.GONE)
             return stored.data
         try:
-            return await download_within(self._bot, _File(source.removeprefix(TELEGRAM)), self._limit)
+            return await download_within(
+                self._bot, _File(source.removeprefix(TELEGRAM)), self._limit
+            )
         except FileTooBig as error:
             raise ReferenceError(ReferenceProblem.TOO_BIG) from error
         except (TelegramBadRequest, TelegramNetworkError) as error:
