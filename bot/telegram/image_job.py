@@ -32,7 +32,7 @@ from bot.telegram.image_offer import PendingImageRequests
 from bot.telegram.photos import photo_caption, send_album, send_image
 from bot.telegram.picture_keyboard import picture_markup, variants_markup
 from bot.telegram.progress import JobStatus, StatusTiming
-from bot.telegram.references import ReferenceError, ReferenceLoader, ReferenceProblem
+from bot.telegram.references import ReferenceFailure, ReferenceLoader, ReferenceProblem
 from bot.telegram.replies import reply_to as answer
 from bot.telegram.replies import topic_of
 from bot.telegram.usage_texts import limit_text
@@ -114,7 +114,7 @@ class ImageStudio:
         """The pictures, or none once the user has been told why there are none."""
         try:
             references = await self.references.load(job.sources)
-        except ReferenceError as error:
+        except ReferenceFailure as error:
             await _tell(job, status, tr(job.i18n, REFERENCE_KEYS[error.problem]))
             return []
         request = ImageRequest(
@@ -150,12 +150,10 @@ class ImageStudio:
         caption = photo_caption(job.prompt)
         ids = await self._keep(job, images)
         if len(images) == 1:
-            markup = picture_markup(ids[0], self._resolutions(job.model), job.resolution)
+            resolutions = self._resolutions(job.model)
+            markup = picture_markup(ids[0], resolutions, job.resolution) if ids else None
             image = images[0]
-            sent = await send_image(
-                job.message, image.data, image.mime_type, caption, markup if ids else None
-            )
-            shown = [sent]
+            shown = [await send_image(job.message, image.data, image.mime_type, caption, markup)]
         else:
             shown = await send_album(
                 job.message, [(image.data, image.mime_type) for image in images], caption

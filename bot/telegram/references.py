@@ -36,7 +36,7 @@ class ReferenceProblem(enum.StrEnum):
     NOT_IMAGE = "not_image"
 
 
-class ReferenceError(Exception):
+class ReferenceFailure(Exception):
     def __init__(self, problem: ReferenceProblem) -> None:
         super().__init__(problem.value)
         self.problem = problem
@@ -77,7 +77,7 @@ async def reply_sources(
 
 
 class ReferenceLoader:
-    """The normalised bytes of sources, in order; raises `ReferenceError`."""
+    """The normalised bytes of sources, in order; raises `ReferenceFailure`."""
 
     def __init__(
         self,
@@ -100,20 +100,20 @@ class ReferenceLoader:
             return await self._normaliser.normalise(raw)
         except PictureError as error:
             logger.info("Unusable reference picture: %s", error)
-            raise ReferenceError(ReferenceProblem.NOT_IMAGE) from error
+            raise ReferenceFailure(ReferenceProblem.NOT_IMAGE) from error
 
     async def _raw(self, source: str) -> bytes:
         if source.startswith(PICTURE):
             stored = await self._pictures.get(int(source.removeprefix(PICTURE)))
             if stored is None:
-                raise ReferenceError(ReferenceProblem.GONE)
+                raise ReferenceFailure(ReferenceProblem.GONE)
             return stored.data
         try:
             return await download_within(
                 self._bot, _File(source.removeprefix(TELEGRAM)), self._limit
             )
         except FileTooBig as error:
-            raise ReferenceError(ReferenceProblem.TOO_BIG) from error
+            raise ReferenceFailure(ReferenceProblem.TOO_BIG) from error
         except (TelegramBadRequest, TelegramNetworkError) as error:
             logger.warning("Could not download a reference picture: %s", error)
-            raise ReferenceError(ReferenceProblem.DOWNLOAD) from error
+            raise ReferenceFailure(ReferenceProblem.DOWNLOAD) from error

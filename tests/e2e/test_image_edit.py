@@ -41,6 +41,10 @@ def command(text: str) -> dict[str, Any]:
     return {"entities": [{"type": "bot_command", "offset": 0, "length": length}]}
 
 
+def captioned(text: str) -> dict[str, Any]:
+    return {"caption": text, "caption_entities": command(text)["entities"]}
+
+
 def media_posts(bot: BotHarness) -> list[dict[str, Any]]:
     return [
         e for e in bot.polza.journal() if e["method"] == "POST" and e["path"].endswith("/media")
@@ -112,8 +116,7 @@ def test_edit_iterate_and_fetch_the_original(bot: BotHarness) -> None:
         message(
             USER,
             photo=media.photo_sizes(file),
-            caption=caption,
-            caption_entities=command(caption)["entities"],
+            **captioned(caption),
         )
     )
 
@@ -231,3 +234,36 @@ def test_variants_come_as_an_album(bot: BotHarness) -> None:
     assert media_posts(bot)[1]["json"]["input"]["max_images"] == 6
     assert len(second_album["params"]["media"]) == 6
     assert any("at most 6 pictures" in t for t in bot.telegram.sent_texts(USER))
+
+
+def test_an_album_and_an_image_file_are_references_too(bot: BotHarness) -> None:
+    bot.start(**SETTINGS)
+    red, green = media.jpeg("red", 64, 48), media.jpeg("green", 48, 64)
+    caption = "/image put them side by side"
+    parts = []
+    for number, data in enumerate((red, green)):
+        file = media.upload(bot.telegram, data, f"photos/album-{number}.jpg")
+        extra = captioned(caption) if number == 0 else {}
+        parts.append(
+            message(USER, photo=media.photo_sizes(file), media_group_id="album-1", **extra)
+        )
+    bot.telegram.inject_many(parts)
+    (post,) = wait_for_posts(bot, 1)
+    assert post["json"]["input"]["prompt"] == "put them side by side"
+    assert [reference(post, 0), reference(post, 1)] == [normalise(red), normalise(green)]
+    sent(bot, "sendPhoto", 1)
+
+    png = served(bot, f"{task_of(bot, post)}.png")
+    file = media.upload(bot.telegram, png, "documents/drawing.png")
+    document = {
+        "file_id": file["file_id"],
+        "file_unique_id": file["file_unique_id"],
+        "file_name": "drawing.png",
+        "mime_type": "image/png",
+        "file_size": file["file_size"],
+    }
+    caption = "/image in pencil"
+    bot.telegram.inject(message(USER, document=document, **captioned(caption)))
+    second = wait_for_posts(bot, 2)[1]
+    assert second["json"]["input"]["prompt"] == "in pencil"
+    assert reference(second) == normalise(png)
