@@ -82,10 +82,6 @@ class Asked:
     sources: tuple[str, ...] = ()
 
 
-def mb(settings_mb: int) -> int:
-    return settings_mb * 1024 * 1024
-
-
 async def on_image(
     message: Message,
     command: CommandObject,
@@ -105,7 +101,7 @@ async def on_image(
 
 async def _sources(message: Message, album: PendingAlbum | None, studio: ImageStudio) -> list[str]:
     """The pictures a request names: its own (with its album's), else the one it replies to."""
-    limit = mb(studio.settings.max_download_mb)
+    limit = studio.references.limit_bytes
     parts = await album.complete() if album is not None else [message]
     own = [source for part in parts for source in message_sources(part, limit)]
     if own:
@@ -270,16 +266,15 @@ async def _offer_switch(
         text = tr(i18n, "image-too-many-references", model=model, most=info.max_references)
     else:
         text = tr(i18n, "image-no-references", model=model)
-    if suggestion is None or snapshot is None:
+    suggested = snapshot.get(suggestion) if snapshot is not None and suggestion else None
+    if suggested is None:
         await answer(pending.message, text)
         return
-    suggested = snapshot.get(suggestion)
     token = studio.offers.put(pending)
-    key = suggested.key if suggested is not None else ""
-    data = ReferenceSwitch(user_id=pending.user_id, model=key, token=token)
+    data = ReferenceSwitch(user_id=pending.user_id, model=suggested.key, token=token)
     # Button labels are plain text, so no HTML escaping here.
-    label = i18n.get("image-switch-button", name=suggested.name if suggested else suggestion)
-    text += "\n" + tr(i18n, "image-switch-offer", suggested=suggestion)
+    label = i18n.get("image-switch-button", name=suggested.name)
+    text += "\n" + tr(i18n, "image-switch-offer", suggested=suggested.id)
     await answer(pending.message, text, switch_markup(data, label))
 
 

@@ -91,6 +91,11 @@ class ReferenceLoader:
         self._normaliser = normaliser
         self._limit = limit_bytes
 
+    @property
+    def limit_bytes(self) -> int:
+        """The most bytes read of one picture (Telegram's photo sizes are chosen under it)."""
+        return self._limit
+
     async def load(self, sources: Sequence[str]) -> tuple[bytes, ...]:
         return tuple([await self._one(source) for source in sources])
 
