@@ -17,6 +17,7 @@ from bot.telegram.image_job import ImageJob, ImageStudio
 from bot.telegram.photos import photo_caption, send_original
 from bot.telegram.picture_keyboard import UPSCALE_RESOLUTIONS, PictureAction, PictureButton
 from bot.telegram.replies import reply_parameters
+from bot.telegram.usage_texts import limit_text
 from handlers.image import CATALOGUE_WAIT_SECONDS, ImagePrompt, forget_prompt, new_seed, start_job
 from storage.pictures import StoredPicture
 
@@ -89,6 +90,11 @@ async def _draw(
         return
     if studio.image_jobs.busy(query.from_user.id):
         await query.answer(tr(i18n, "image-busy"), show_alert=True)
+        return
+    # A press is not a message, so it takes its rate-limit slot here.
+    verdict = studio.spending_guard.take_rate_slot(query.from_user.id)
+    if verdict is not None:
+        await query.answer(limit_text(i18n, verdict), show_alert=True)
         return
     await query.answer(tr(i18n, "image-button-started"))
     job = ImageJob(

@@ -173,3 +173,16 @@ async def test_a_model_without_references_offers_a_one_tap_switch(tmp_path: Path
         assert "now <code>bytedance/seedream-4</code>. Please send your request again" in str(
             edits[-1].text
         )
+
+
+async def test_a_press_that_draws_counts_against_the_rate_limit(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, rate_limit_per_minute=1) as bot:
+        await bot.send(updates.private_text(USER, "Hello"))  # takes the minute's one slot
+        asked = PictureRequest(USER, USER, SEEDREAM, "a cat", None, None, 42, 1, ())
+        picture = await bot.app.deps.studio.pictures.add(asked, "image/png", b"\x89PNG...")
+        data = PictureButton(action=PictureAction.AGAIN, picture=picture).pack()
+        await bot.send(updates.callback_query(USER, data, bot_message(900)))
+        (refusal,) = [m for m in bot.session.requests if isinstance(m, AnswerCallbackQuery)]
+        assert str(refusal.text).startswith("Too many requests")
+        assert refusal.show_alert
+        assert await media_requests(bot) == []
