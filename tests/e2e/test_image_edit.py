@@ -17,6 +17,7 @@ from tests.support.processes import wait_until
 
 USER = 6006
 OTHER = 6007
+FLUX = "black-forest-labs/flux-schnell"
 SETTINGS = {
     "IMAGE_POLL_INTERVAL_SECONDS": "0.1",
     "STATUS_DELAY_SECONDS": "0",
@@ -236,7 +237,7 @@ def test_variants_come_as_an_album(bot: BotHarness) -> None:
     assert any("at most 6 pictures" in t for t in bot.telegram.sent_texts(USER))
 
 
-def test_an_album_and_an_image_file_are_references_too(bot: BotHarness) -> None:
+def test_an_album_an_image_file_and_the_switch_to_a_model_that_takes_them(bot: BotHarness) -> None:
     bot.start(**SETTINGS)
     red, green = media.jpeg("red", 64, 48), media.jpeg("green", 48, 64)
     caption = "/image put them side by side"
@@ -262,8 +263,22 @@ def test_an_album_and_an_image_file_are_references_too(bot: BotHarness) -> None:
         "mime_type": "image/png",
         "file_size": file["file_size"],
     }
+    # With a text-only image model the bot offers a switch, and then does the request.
+    with sqlite3.connect(bot.database) as db:
+        db.execute("UPDATE users SET image_model = ? WHERE id = ?", (FLUX, USER))
     caption = "/image in pencil"
     bot.telegram.inject(message(USER, document=document, **captioned(caption)))
+    offer = wait_until(
+        lambda: [
+            c for c in bot.telegram.calls("sendMessage", USER) if "switch" in c["params"]["text"]
+        ],
+        what="the switch offer",
+    )[0]["result"]
+    assert f"<code>{FLUX}</code> can't work from a picture" in offer["text"]
+    assert len(media_posts(bot)) == 1
+    press(bot, offer, "Use ByteDance: Seedream 4.0")
     second = wait_for_posts(bot, 2)[1]
+    assert second["json"]["model"] == "bytedance/seedream-4"
     assert second["json"]["input"]["prompt"] == "in pencil"
     assert reference(second) == normalise(png)
+    sent(bot, "sendPhoto", 2)
