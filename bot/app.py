@@ -67,13 +67,16 @@ from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
+from bot.telegram.image_offer import PendingImageRequests
 from bot.telegram.merging import MergeMiddleware
+from bot.telegram.references import ReferenceLoader
 from bot.telegram.responder import Responder
 from bot.telegram.vision_offer import PendingMediaStore
 from handlers import create_routers
 from handlers.groups import GroupNotices
 from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
 from storage.inbox import InboxRepository
+from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
 
 logger = logging.getLogger("bot")
@@ -239,6 +242,7 @@ async def open_app(
         catalogue=catalogue,
         pending_media=PendingMediaStore(),
     )
+    generated = PictureRepository(db, settings.image_keep_per_user)
     studio = ImageStudio(
         bot=bot,
         settings=settings,
@@ -247,6 +251,11 @@ async def open_app(
         users=users,
         spending_guard=spending_guard,
         image_jobs=image_jobs,
+        pictures=generated,
+        references=ReferenceLoader(
+            bot, generated, pictures, settings.max_download_mb * 1024 * 1024
+        ),
+        offers=PendingImageRequests(),
     )
     deps = Dependencies(
         settings=settings,

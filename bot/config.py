@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     # /image: how often to ask Polza whether a picture is ready, and for how long.
     image_poll_interval_seconds: float = Field(default=3.0, gt=0)
     image_timeout_seconds: float = Field(default=180.0, gt=0)
+    # The newest pictures kept per user (original bytes) for the buttons under them.
+    image_keep_per_user: int = Field(default=20, ge=1, le=200)
     # A long job (picture, video, long transcription) shows one status message once it has run
     # this long, edited at most this often with what it is doing and the time so far.
     status_delay_seconds: float = Field(default=3.0, ge=0, le=60)

@@ -232,6 +232,35 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE usage ADD COLUMN web_search_requests INTEGER",
         ),
     ),
+    (
+        17,
+        "generated_pictures",
+        (
+            # The pictures /image made, original bytes included: the buttons under a picture
+            # (again, change, higher resolution, original file) start from here. Only each
+            # user's newest few are kept (storage/pictures.py prunes on every insert).
+            """
+            CREATE TABLE generated_pictures (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                message_id INTEGER,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                aspect_ratio TEXT,
+                resolution TEXT,
+                seed INTEGER,
+                variants INTEGER NOT NULL DEFAULT 1,
+                sources TEXT NOT NULL DEFAULT '',
+                mime_type TEXT NOT NULL,
+                data BLOB NOT NULL,
+                created_at REAL NOT NULL
+            )
+            """,
+            "CREATE INDEX generated_pictures_user ON generated_pictures (user_id, id)",
+            "CREATE INDEX generated_pictures_message ON generated_pictures (chat_id, message_id)",
+        ),
+    ),
 ]
 
 

@@ -12,7 +12,13 @@ from typing import Any
 from bot.observability.answers import AnswerJournal, AnswerReport
 from bot.services.chat import ChatOutcome, ChatService, Question
 from bot.services.errors import PolzaError
-from bot.services.images import GeneratedImage, ImageError, ImageErrorKind, ImageService
+from bot.services.images import (
+    GeneratedImage,
+    ImageError,
+    ImageErrorKind,
+    ImageRequest,
+    ImageService,
+)
 from bot.services.limits import LimitExceeded
 from bot.services.transcription import Transcript, TranscriptionService
 from storage import ConversationKey
@@ -109,10 +115,11 @@ class JournaledImages(ImageService):
         super().__init__(*args, **kwargs)
         self._journal = journal
 
-    async def generate(
-        self, *, model: str, user_id: int, chat_id: int, **kwargs: Any
-    ) -> GeneratedImage:
+    async def generate_set(
+        self, request: ImageRequest, *, user_id: int, chat_id: int
+    ) -> list[GeneratedImage]:
         started = time.monotonic()
+        model = request.model
 
         def report(
             outcome: str, *, used: str = model, cost: float | None = None, error: str | None = None
@@ -131,7 +138,7 @@ class JournaledImages(ImageService):
             )
 
         try:
-            image = await super().generate(model=model, user_id=user_id, chat_id=chat_id, **kwargs)
+            images = await super().generate_set(request, user_id=user_id, chat_id=chat_id)
         except LimitExceeded as refusal:
             report("refused", error=f"limit_{refusal.verdict.kind}")
             raise
@@ -142,5 +149,6 @@ class JournaledImages(ImageService):
         except PolzaError as error:
             report("error", error=error.kind.value)
             raise
-        report("ok", used=image.model, cost=image.cost_rub)
-        return image
+        # One request, one cost: every picture of it carries the request's total.
+        report("ok", used=images[0].model, cost=images[0].cost_rub)
+        return images

@@ -40,6 +40,12 @@ class CatalogueUnavailable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class PriceTier:
+    conditions: tuple[str, ...]
+    cost_rub: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Pricing:
     """Prices in RUB; None when Polza did not give (a valid) one."""
 
@@ -50,6 +56,8 @@ class Pricing:
     stt_per_minute: Decimal | None = None
     request_per_thousand: Decimal | None = None
     web_search_per_thousand: Decimal | None = None
+    # `tiers`: a price per request when every condition ("image_resolution=4K") holds.
+    tiers: tuple[PriceTier, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,11 @@ class ModelInfo:
     image_resolutions: tuple[str, ...]
     prompt_limit: int | None
     key: str
+    # Image models: how many reference pictures `input.images` takes (0: none), how many
+    # pictures one request may ask for (`max_images`), and whether `seed` is accepted.
+    max_references: int = 0
+    max_images: int = 1
+    accepts_seed: bool = False
 
     @property
     def vision(self) -> bool:
@@ -149,7 +162,21 @@ def parse_pricing(raw: object) -> Pricing:
         stt_per_minute=polza_decimal(pricing.get("stt_per_minute")),
         request_per_thousand=polza_decimal(pricing.get("request_per_thousand")),
         web_search_per_thousand=polza_decimal(pricing.get("web_search_per_thousand")),
+        tiers=_tiers(pricing.get("tiers")),
     )
+
+
+def _tiers(raw: object) -> tuple[PriceTier, ...]:
+    if not isinstance(raw, list):
+        return ()
+    tiers: list[PriceTier] = []
+    for item in raw:
+        tier = _mapping(item)
+        price = polza_decimal(tier.get("cost_rub"))
+        conditions = _strings(tier.get("conditions"))
+        if price is not None and conditions:
+            tiers.append(PriceTier(conditions, price))
+    return tuple(tiers)
 
 
 def _kind(type_value: object, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> ModelKind:
@@ -169,6 +196,37 @@ def _choices(parameters: Mapping[str, Any], name: str) -> tuple[str, ...]:
     if isinstance(spec, Mapping):
         spec = _first(spec.get("values"), spec.get("enum"))
     return _strings(spec)
+
+
+# Polza lists `images` without a `max` for some models; its documented limit is 10.
+DEFAULT_MAX_REFERENCES = 10
+
+
+def _max_references(parameters: Mapping[str, Any]) -> int:
+    spec = parameters.get("images")
+    if spec is None or spec is False:
+        return 0
+    limit = _positive_int(_first(*_limits(spec)))
+    return limit or DEFAULT_MAX_REFERENCES
+
+
+def _max_images(parameters: Mapping[str, Any]) -> int:
+    spec = parameters.get("max_images")
+    if not isinstance(spec, Mapping):
+        return 1
+    values = _first(spec.get("values"), spec.get("enum"))
+    if isinstance(values, list):
+        counts = [count for count in map(_positive_int, values) if count is not None]
+        if counts:
+            return max(counts)
+    return _positive_int(_first(*_limits(spec))) or 1
+
+
+def _limits(spec: object) -> tuple[object, ...]:
+    """The upper bounds a parameter's spec may name, in order of preference."""
+    if not isinstance(spec, Mapping):
+        return ()
+    return (spec.get("max"), spec.get("maximum"), spec.get("max_items"), spec.get("maxItems"))
 
 
 def parse_model(raw: object) -> ModelInfo | None:
@@ -212,6 +270,9 @@ def parse_model(raw: object) -> ModelInfo | None:
             _first(prompt_spec.get("max_length"), prompt_spec.get("maxLength"))
         ),
         key=model_key(model_id),
+        max_references=_max_references(parameters) if is_image else 0,
+        max_images=_max_images(parameters) if is_image else 1,
+        accepts_seed=is_image and "seed" in parameters,
     )
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +18,7 @@ import aiohttp
 import openai
 from openai import AsyncOpenAI
 
-from bot.services.catalogue import estimate_cost_rub
+from bot.services.catalogue import ModelInfo, estimate_cost_rub
 from bot.services.errors import (
     PolzaError,
     never_sent,
@@ -107,6 +108,88 @@ class GeneratedImage:
     cost_rub: float | None
     task_id: str | None
     model: str
+    url: str | None = None  # where Polza served it (kept for a week), if it came by URL
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """One billed media request; `references` are normalised pictures (JPEG bytes)."""
+
+    prompt: str
+    model: str
+    aspect_ratio: str | None = None
+    image_resolution: str | None = None
+    references: tuple[bytes, ...] = ()
+    count: int = 1
+    seed: int | None = None
+
+
+def media_input_of(request: ImageRequest) -> JsonDict:
+    """The `input` of `POST /media`: only what was asked for, so Polza's defaults apply."""
+    media_input: JsonDict = {"prompt": request.prompt}
+    if request.aspect_ratio:
+        media_input["aspect_ratio"] = request.aspect_ratio
+    if request.image_resolution:
+        media_input["image_resolution"] = request.image_resolution
+    if request.seed is not None:
+        media_input["seed"] = request.seed
+    if request.count > 1:
+        media_input["max_images"] = request.count
+    if request.references:
+        media_input["images"] = [
+            {"type": "base64", "data": "data:image/jpeg;base64," + base64.b64encode(ref).decode()}
+            for ref in request.references
+        ]
+    return media_input
+
+
+def image_ceiling(info: ModelInfo, request: ImageRequest) -> Decimal | None:
+    """The list price of `request`: the tier its parameters select (e.g. 4K), else the
+    per-request price; times the number of pictures asked for."""
+    chosen = (
+        ("aspect_ratio", request.aspect_ratio),
+        ("image_resolution", request.image_resolution),
+    )
+    sent = {f"{key}={value}" for key, value in chosen if value}
+    tiers = [tier.cost_rub for tier in info.pricing.tiers if set(tier.conditions) <= sent]
+    one = max(tiers) if tiers else estimate_cost_rub(info, None, None)
+    return one * max(request.count, 1) if one is not None else None
+
+
+# A bare number up to this as the first word is a count of pictures ("/image 4 cats"); a
+# larger one starts the prompt ("/image 1984 poster").
+MAX_COUNT_WORD = 10
+
+
+class UnsupportedRatio(ValueError):
+    def __init__(self, ratio: str, allowed: Sequence[str]) -> None:
+        super().__init__(f"Unsupported aspect ratio {ratio}; allowed: {', '.join(allowed)}")
+        self.ratio = ratio
+
+
+@dataclass(frozen=True)
+class ParsedRequest:
+    ratio: str | None
+    count: int | None
+    prompt: str
+
+
+def split_count(text: str) -> tuple[int | None, str]:
+    """`(count, rest)` when `text` starts with a count of pictures, else `(None, text)`."""
+    head, *rest = text.strip().split(maxsplit=1) or [""]
+    if head.isascii() and head.isdigit() and 1 <= int(head) <= MAX_COUNT_WORD:
+        return int(head), rest[0].strip() if rest else ""
+    return None, text.strip()
+
+
+def parse_picture_request(args: str, allowed_ratios: Sequence[str]) -> ParsedRequest:
+    """`/image [count] [ratio] prompt`, count and ratio in either order. Raises ValueError
+    for an aspect ratio the model does not list."""
+    count, text = split_count(args)
+    ratio, text = parse_image_request(text, allowed_ratios)
+    if count is None and ratio is not None:
+        count, text = split_count(text)
+    return ParsedRequest(ratio, count, text)
 
 
 def parse_image_request(args: str, allowed_ratios: Sequence[str]) -> tuple[str | None, str]:
@@ -116,7 +199,7 @@ def parse_image_request(args: str, allowed_ratios: Sequence[str]) -> tuple[str |
     if not _RATIO.fullmatch(head):
         return None, text
     if head not in allowed_ratios:
-        raise ValueError(f"Unsupported aspect ratio {head}; allowed: {', '.join(allowed_ratios)}")
+        raise UnsupportedRatio(head, allowed_ratios)
     return head, rest[0].strip() if rest else ""
 
 
@@ -155,51 +238,57 @@ class ImageService:
         aspect_ratio: str | None = None,
         image_resolution: str | None = None,
     ) -> GeneratedImage:
-        """Raises `ImageError` for generation outcomes, `PolzaError` for HTTP failures and
+        """One picture: the first of `generate_set`."""
+        request = ImageRequest(prompt, model, aspect_ratio, image_resolution)
+        return (await self.generate_set(request, user_id=user_id, chat_id=chat_id))[0]
+
+    async def generate_set(
+        self, request: ImageRequest, *, user_id: int, chat_id: int
+    ) -> list[GeneratedImage]:
+        """The pictures of one billed request (`request.count` asked for; the model may give
+        fewer). Raises `ImageError` for generation outcomes, `PolzaError` for HTTP failures and
         `LimitExceeded` before anything is sent. Whatever happens once the task was created
         (a failed download, a timeout), the call is recorded in the ledger."""
+        model = request.model
         info = await self._meter.model_info(model)
-        ceiling = estimate_cost_rub(info, None, None) if info is not None else None
+        ceiling = image_ceiling(info, request) if info is not None else None
         charge = Charge("image", user_id, chat_id, model)
         deadline = asyncio.timeout(self._timeout)
         try:
             async with self._meter.call(charge, ceiling=ceiling), deadline:
-                answer = await self._create(prompt, model, aspect_ratio, image_resolution, charge)
+                answer = await self._create(request, charge)
                 final = await self._until_done(answer, model)
                 charge.note_usage(PolzaUsage.read(final.get("usage")))
-                return await self._result(final, model, charge)
+                return await self._results(final, model, charge)
         except TimeoutError:
             if not deadline.expired():
                 raise
             raise ImageError(ImageErrorKind.TIMEOUT) from None
 
-    async def _create(
-        self,
-        prompt: str,
-        model: str,
-        aspect_ratio: str | None,
-        image_resolution: str | None,
-        charge: Charge,
-    ) -> JsonDict:
-        user_id = charge.user_id
+    async def _create(self, request: ImageRequest, charge: Charge) -> JsonDict:
+        user_id, model, prompt = charge.user_id, request.model, request.prompt
+        aspect_ratio = request.aspect_ratio
         charge.sent = True
-        media_input: JsonDict = {"prompt": prompt}
-        if aspect_ratio:
-            media_input["aspect_ratio"] = aspect_ratio
-        if image_resolution:
-            media_input["image_resolution"] = image_resolution
+        media_input = media_input_of(request)
         body: JsonDict = {"model": model, "input": media_input, "user": str(user_id)}
         try:
             return await self._post("/media", body, model, charge)
         except openai.APIStatusError as error:
             charge.refused = True  # an HTTP error answer: no task, nothing billed
-            if not _route_unavailable(error, model):
+            # The OpenAI-shaped route takes no references: drawing without them is not what
+            # was asked for, so then the media route's failure stands.
+            if request.references or not _route_unavailable(error, model):
                 raise _status_error(error, model) from error
             logger.warning(
                 "POST /media unavailable (HTTP %s), using /images/generations",
                 error.status_code,
             )
-        fallback: JsonDict = {"model": model, "prompt": prompt, "n": 1, "user": str(user_id)}
+        fallback: JsonDict = {
+            "model": model,
+            "prompt": prompt,
+            "n": request.count,
+            "user": str(user_id),
+        }
         if aspect_ratio:
             fallback["size"] = aspect_ratio
         charge.refused = False
@@ -262,32 +351,40 @@ class ImageService:
             if status_name not in _PENDING_STATUSES or answer.get("data"):
                 return answer
 
-    async def _result(self, final: JsonDict, model: str, charge: Charge) -> GeneratedImage:
-        item = _first_item(final.get("data"))
-        if item is None:
+    async def _results(self, final: JsonDict, model: str, charge: Charge) -> list[GeneratedImage]:
+        items = _items(final.get("data"))
+        if not items:
             raise ImageError(ImageErrorKind.NO_RESULT, detail=f"status {final.get('status')}")
+        task_id = final.get("id") or final.get("requestId")
+        cost = charge.usage.cost_rub if charge.usage else None
+        images: list[GeneratedImage] = []
+        for item in items:
+            data, url = await self._bytes_of(item)
+            info = image_info(data)
+            if info is None:
+                raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="not an image")
+            images.append(
+                GeneratedImage(
+                    data=data,
+                    mime_type=info.mime_type,
+                    cost_rub=cost,
+                    task_id=task_id if isinstance(task_id, str) else None,
+                    model=model,
+                    url=url,
+                )
+            )
+        return images
+
+    async def _bytes_of(self, item: JsonDict) -> tuple[bytes, str | None]:
         encoded = item.get("b64_json")
         url = item.get("url")
         if isinstance(encoded, str) and encoded:
-            data = _decode_b64(encoded)
-        elif isinstance(url, str) and url.startswith("data:"):
-            data = _decode_b64(url.partition(",")[2])
-        elif isinstance(url, str) and url:
-            data = await self._download(url)
-        else:
-            raise ImageError(ImageErrorKind.NO_RESULT, detail="no url or b64_json")
-        info = image_info(data)
-        if info is None:
-            raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail="not an image")
-        mime_type = info.mime_type
-        task_id = final.get("id") or final.get("requestId")
-        return GeneratedImage(
-            data=data,
-            mime_type=mime_type,
-            cost_rub=charge.usage.cost_rub if charge.usage else None,
-            task_id=task_id if isinstance(task_id, str) else None,
-            model=model,
-        )
+            return _decode_b64(encoded), None
+        if isinstance(url, str) and url.startswith("data:"):
+            return _decode_b64(url.partition(",")[2]), None
+        if isinstance(url, str) and url:
+            return await self._download(url), url
+        raise ImageError(ImageErrorKind.NO_RESULT, detail="no url or b64_json")
 
     async def _download(self, url: str) -> bytes:
         # A separate session on purpose: the SDK client would send the Polza key to the CDN.
@@ -383,12 +480,15 @@ def _body_of(error: openai.APIStatusError) -> object:
         return error.response.text or None
 
 
-def _first_item(data: object) -> JsonDict | None:
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if isinstance(data, str):
-        return {"url": data}
-    return data if isinstance(data, dict) else None
+def _items(data: object) -> list[JsonDict]:
+    listed = data if isinstance(data, list) else [data]
+    items: list[JsonDict] = []
+    for item in listed:
+        if isinstance(item, str):
+            items.append({"url": item})
+        elif isinstance(item, dict):
+            items.append(item)
+    return items
 
 
 def _decode_b64(encoded: str) -> bytes:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 
 from aiogram.exceptions import TelegramBadRequest, TelegramEntityTooLarge
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+)
+from aiogram.types.media_union import MediaUnion
 
 from bot.services.pictures import image_info
 from bot.telegram.replies import reply_parameters
@@ -69,13 +77,55 @@ def file_name(mime_type: str) -> str:
     return f"image.{_EXTENSIONS.get(mime_type, 'png')}"
 
 
-async def send_image(message: Message, data: bytes, mime_type: str, caption: str) -> Message:
+async def send_image(
+    message: Message,
+    data: bytes,
+    mime_type: str,
+    caption: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
     """Answer `message` with the picture: a photo if Telegram takes it, otherwise a file."""
     upload = BufferedInputFile(data, filename=file_name(mime_type))
     reply = reply_parameters(message)
     if fits_as_photo(data):
         try:
-            return await message.answer_photo(upload, caption=caption, reply_parameters=reply)
+            return await message.answer_photo(
+                upload, caption=caption, reply_parameters=reply, reply_markup=markup
+            )
         except (TelegramBadRequest, TelegramEntityTooLarge) as error:
             logger.warning("Telegram refused the picture as a photo (%s); sending a file", error)
-    return await message.answer_document(upload, caption=caption, reply_parameters=reply)
+    return await send_original(message, data, mime_type, caption, markup)
+
+
+async def send_original(
+    message: Message,
+    data: bytes,
+    mime_type: str,
+    caption: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """The picture as a file: Telegram keeps its bytes as they are."""
+    upload = BufferedInputFile(data, filename=file_name(mime_type))
+    return await message.answer_document(
+        upload, caption=caption, reply_parameters=reply_parameters(message), reply_markup=markup
+    )
+
+
+async def send_album(
+    message: Message, pictures: Sequence[tuple[bytes, str]], caption: str
+) -> list[Message]:
+    """Answer `message` with an album of `(bytes, mime type)` pictures, captioned once.
+
+    An album cannot mix photos and files: it is all photos when Telegram takes each as one,
+    else all files (the originals).
+    """
+    as_photos = all(fits_as_photo(data) for data, _ in pictures)
+    media: list[MediaUnion] = []
+    for number, (data, mime_type) in enumerate(pictures):
+        upload = BufferedInputFile(data, filename=f"{number + 1}-{file_name(mime_type)}")
+        text = caption if number == 0 else None
+        if as_photos:
+            media.append(InputMediaPhoto(media=upload, caption=text))
+        else:
+            media.append(InputMediaDocument(media=upload, caption=text))
+    return await message.answer_media_group(media, reply_parameters=reply_parameters(message))

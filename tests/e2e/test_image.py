@@ -14,7 +14,9 @@ from tests.support.processes import wait_until
 USER = 5005
 GROUP = -100_500_500
 SEEDREAM = "bytedance/seedream-4"
-FAST_POLLING = {"IMAGE_POLL_INTERVAL_SECONDS": "0.1"}
+# No status message: these tests count the messages a user gets (tests/e2e/test_image_edit.py
+# has the status message of a slow job).
+FAST_POLLING = {"IMAGE_POLL_INTERVAL_SECONDS": "0.1", "STATUS_DELAY_SECONDS": "60"}
 
 
 def media_rules(bot: BotHarness, *rules: dict[str, Any]) -> None:
@@ -85,6 +87,8 @@ def test_image_async_path_sends_the_real_picture(bot: BotHarness) -> None:
     assert call["params"]["caption"] == "a lighthouse at dusk"
     (post,) = media_posts(bot)
     assert post["json"]["model"] == SEEDREAM
+    seed = post["json"]["input"].pop("seed")  # our own, so that 2K / 4K can redraw it
+    assert isinstance(seed, int) and 0 <= seed < 2**31
     assert post["json"]["input"] == {"prompt": "a lighthouse at dusk", "aspect_ratio": "16:9"}
     assert post["json"]["user"] == str(USER)
     task_id = task_of(post, bot)
@@ -231,6 +235,7 @@ def test_image_without_a_prompt_asks_for_it_and_can_be_cancelled(bot: BotHarness
     assert media_posts(bot)[-1]["json"]["input"] == {
         "prompt": "a tall tower",
         "aspect_ratio": "9:16",
+        "seed": media_posts(bot)[-1]["json"]["input"]["seed"],
     }
 
     bot.telegram.inject(updates.private_text(USER, "/cancel"))

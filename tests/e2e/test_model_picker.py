@@ -189,7 +189,7 @@ def test_pages_search_and_image_models(bot: BotHarness) -> None:
     assert stored_models(bot) == ("google/gemini-2.5-pro", None)
 
     images = navigate(bot, open_picker(bot), "🎨 Images")
-    assert "3 image models" in images["text"]
+    assert "4 image models" in images["text"]
     openai_images = navigate(bot, images, "openai (1)")
     picked = navigate(bot, openai_images, "GPT Image 1")
     assert "Image model set: <b>OpenAI: GPT Image 1</b>" in picked["text"]

@@ -103,5 +103,10 @@ def test_a_finished_picture_that_cannot_be_downloaded_is_still_recorded(
     )
     bot.start()
     bot.telegram.inject(updates.private_text(USER, "/image a red fox"))
-    wait_until(lambda: bot.telegram.sent_texts(USER), 30, what="the failure message")
+    # The failure is told in the status message ("🎨 Drawing…") when one is shown already.
+    wait_until(
+        lambda: any("couldn't download" in m.get("text", "") for m in bot.telegram.messages(USER)),
+        30,
+        what="the failure message",
+    )
     assert ledger(bot) == [(USER, "image", 1.4, 0)]

@@ -224,6 +224,7 @@ class Task:
     polls: int = 0
     status: str = "pending"
     finished: bool = False
+    outputs: int = 1  # pictures asked for (`input.max_images`)
 
 
 def _default_balance() -> JsonDict:
@@ -1133,12 +1134,21 @@ def _new_task(
     return task
 
 
+def _output_names(task: Task) -> list[str]:
+    """The first picture is ``{id}.png``; more of one task are ``{id}-2.png``, …"""
+    return [f"{task.id}.png"] + [f"{task.id}-{n}.png" for n in range(2, task.outputs + 1)]
+
+
+def _output_seed(task: Task, index: int) -> int:
+    return int(task.id.split("_", 1)[1]) + 1000 * index
+
+
 def _complete_task(st: State, task: Task) -> None:
     task.status = "completed"
     if not task.finished:
         task.finished = True
-        png = make_png(int(task.id.split("_", 1)[1]))
-        st.files[f"{task.id}.png"] = None if task.url_gone else png
+        for index, name in enumerate(_output_names(task)):
+            st.files[name] = None if task.url_gone else make_png(_output_seed(task, index))
 
 
 def _advance(st: State, task: Task) -> None:
@@ -1165,19 +1175,77 @@ def _task_json(st: State, task: Task) -> JsonDict:
         "model": task.model,
     }
     if task.status == "completed":
-        name = f"{task.id}.png"
-        item: JsonDict
-        if task.result == "b64_json":
-            png = st.files.get(name) or make_png(int(task.id.split("_", 1)[1]))
-            item = {"b64_json": base64.b64encode(png).decode()}
-        else:
-            item = {"url": f"{task.base_url}/files/{name}"}
-        body["data"] = [item] if task.data_shape == "list" else item
-        body["usage"] = {"output_units": 1, "cost_rub": task.cost_rub, "cost": task.cost_rub}
+        items: list[JsonDict] = []
+        for index, name in enumerate(_output_names(task)):
+            if task.result == "b64_json":
+                png = st.files.get(name) or make_png(_output_seed(task, index))
+                items.append({"b64_json": base64.b64encode(png).decode()})
+            else:
+                items.append({"url": f"{task.base_url}/files/{name}"})
+        # The documented dict shape holds one picture; several always come as a list.
+        body["data"] = items if task.data_shape == "list" or len(items) > 1 else items[0]
+        cost = round(task.cost_rub * task.outputs, 8)
+        body["usage"] = {"output_units": task.outputs, "cost_rub": cost, "cost": cost}
         body["completed_at"] = task.created + 1
     elif task.status == "failed":
         body["error"] = {"code": task.error_code, "message": task.error_message}
     return body
+
+
+def _integer_issue(value: Any, key: str, spec: JsonDict) -> JsonDict | None:
+    low, high = spec.get("min", 0), spec.get("max")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return _issue(["input", key], "Expected integer")
+    if value < low or (high is not None and value > high):
+        return _issue(["input", key], f"Number must be between {low} and {high}")
+    return None
+
+
+def _reference_issue(item: Any, index: int, formats: list[str]) -> JsonDict | None:
+    """One `input.images` entry: {type: url|base64, data}; base64 may be a data URI."""
+    path = ["input", "images", index]
+    if not isinstance(item, dict) or set(item) != {"type", "data"}:
+        return _issue(path, "Expected {type, data}")
+    kind, data = item["type"], item["data"]
+    if kind not in formats or not isinstance(data, str) or not data:
+        return _issue(path, f"Expected type one of {formats} and non-empty data")
+    if kind == "url":
+        return None if data.startswith("https://") else _issue(path, "Invalid url")
+    encoded = data.partition(",")[2] if data.startswith("data:") else data
+    try:
+        base64.b64decode(encoded, validate=True)
+    except ValueError:
+        return _issue(path, "Invalid base64")
+    return None
+
+
+def _validate_media_extras(inp: JsonDict, params: JsonDict) -> list[JsonDict]:
+    """`seed`, `max_images` and reference `images` against the model's `parameters`."""
+    issues = [
+        _issue(["input", key], f"Parameter {key} is not supported")
+        for key in ("seed", "max_images", "images")
+        if key in inp and key not in params
+    ]
+    for key in ("seed", "max_images"):
+        if key in inp and key in params:
+            problem = _integer_issue(inp[key], key, params[key])
+            if problem is not None:
+                issues.append(problem)
+    images = inp.get("images")
+    if images is not None and "images" in params:
+        spec = params["images"]
+        max_images = spec.get("max")
+        if not isinstance(images, list) or not images:
+            issues.append(_issue(["input", "images"], "Expected a non-empty array"))
+        elif max_images is not None and len(images) > max_images:
+            issues.append(_issue(["input", "images"], f"At most {max_images} images"))
+        else:
+            formats = spec.get("formats", ["url", "base64"])
+            for index, item in enumerate(images):
+                problem = _reference_issue(item, index, formats)
+                if problem is not None:
+                    issues.append(problem)
+    return issues
 
 
 def _validate_prompt(prompt: Any, path: list[Any], limit: int) -> list[JsonDict]:
@@ -1222,11 +1290,7 @@ async def _media_create(request: web.Request) -> web.StreamResponse:
                 issues.append(
                     _issue(["input", key], f"Invalid enum value {allowed}, received '{inp[key]}'")
                 )
-    images = inp.get("images")
-    if images is not None:
-        max_images = (params.get("images") or {}).get("max")
-        if not isinstance(images, list) or (max_images is not None and len(images) > max_images):
-            issues.append(_issue(["input", "images"], f"At most {max_images} images"))
+    issues += _validate_media_extras(inp, params)
     if issues:
         return _bad_request(issues)
 
@@ -1244,6 +1308,7 @@ async def _media_create(request: web.Request) -> web.StreamResponse:
             extra={"trace_id": _trace_id()},
         )
     task = _new_task(st, request, "aig", model, spec, mode)
+    task.outputs = int(inp.get("max_images", 1))
     if mode == "immediate":
         _complete_task(st, task)
         return _json(_task_json(st, task), status=200)

@@ -16,10 +16,11 @@ Deliberate oddities, each useful to some test:
 * ``google/gemini-2.5-flash``, ``google/gemini-2.5-pro``, ``anthropic/claude-sonnet-4.5``:
   ``file`` among their input modalities (they read PDFs themselves).
 * ``mistralai/mistral-7b-instruct-v0.1``: ``context_length`` 4096 (history trimming tests).
-* image models ``bytedance/seedream-4``, ``openai/gpt-image-1``,
-  ``google/gemini-2.5-flash-image``; stt models ``openai/whisper-1``,
-  ``openai/gpt-4o-mini-transcribe``, ``openai/gpt-4o-transcribe``; plus one embedding and one
-  tts model, so a picker that forgets to filter by ``type`` shows them.
+* image models ``bytedance/seedream-4`` (references, ``image_resolution``, ``max_images``),
+  ``openai/gpt-image-1``, ``google/gemini-2.5-flash-image`` (references), and
+  ``black-forest-labs/flux-schnell`` (text only: no ``images`` parameter); stt models
+  ``openai/whisper-1``, ``openai/gpt-4o-mini-transcribe``, ``openai/gpt-4o-transcribe``; plus
+  one embedding and one tts model, so a picker that forgets to filter by ``type`` shows them.
 """
 
 from __future__ import annotations
@@ -604,6 +605,7 @@ def default_catalogue() -> list[dict[str, Any]]:
                 "image_resolution": _enum(["1K", "2K", "4K"], "2K"),
                 "seed": {"type": "integer", "min": 0, "max": 2147483647},
                 "images": {"type": "array", "max": 10, "formats": ["url", "base64"]},
+                "max_images": {"type": "integer", "min": 1, "max": 6, "default": 1},
             },
             pricing={
                 "per_request": "3.00",
@@ -648,6 +650,19 @@ def default_catalogue() -> list[dict[str, Any]]:
                 "images": {"type": "array", "max": 3, "formats": ["url", "base64"]},
             },
             pricing={"per_request": "2.90", "currency": "RUB"},
+        ),
+        _image(
+            "black-forest-labs/flux-schnell",
+            "Black Forest Labs: FLUX.1 [schnell]",
+            "Быстрая генерация изображений по описанию",
+            1722470400,
+            parameters={
+                "prompt": {"type": "string", "required": True, "max_length": 2000},
+                "aspect_ratio": _enum(["1:1", "16:9", "9:16", "4:3", "3:4"], "1:1"),
+                "seed": {"type": "integer", "min": 0, "max": 2147483647},
+            },
+            pricing={"per_request": "0.45", "currency": "RUB"},
+            edit=False,
         ),
         # --- stt ----------------------------------------------------------------------------
         _stt(

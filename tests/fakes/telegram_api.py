@@ -91,6 +91,7 @@ from aiogram.methods import (
     LogOut,
     SendChatAction,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendMessageDraft,
     SendPhoto,
@@ -106,6 +107,8 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
     MessageEntity,
     ReplyParameters,
     Update,
@@ -460,6 +463,7 @@ class FakeTelegram:
         self.allowed_updates: list[str] | None = None
         self.confirmed_offset = 0
         self.get_updates_calls = 0
+        self.media_groups = 0
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.descriptions: dict[tuple[str, str], str] = {}
 
@@ -1041,6 +1045,7 @@ class FakeTelegram:
             (AnswerCallbackQuery, self.answer_callback_query),
             (SendPhoto, self.send_photo),
             (SendDocument, self.send_document),
+            (SendMediaGroup, self.send_media_group),
             (SendVoice, self.send_voice),
             (GetFile, self.get_file),
             (GetChat, self.get_chat),
@@ -1244,21 +1249,50 @@ class FakeTelegram:
         }
 
     async def send_photo(self, method: SendPhoto, call: Call) -> JSON:
-        stored = await self.obtain_file(method.photo, call, "photo", MAX_PHOTO_UPLOAD)
+        photo = await self.photo_of(method.photo, call)
+        return self.new_message(method, {"photo": [photo], **self._caption(method)})
+
+    async def send_document(self, method: SendDocument, call: Call) -> JSON:
+        document = await self.document_of(method.document, call)
+        return self.new_message(method, {"document": document, **self._caption(method)})
+
+    async def send_media_group(self, method: SendMediaGroup, call: Call) -> JSON:
+        """An album: 2-10 photos (or videos) or 2-10 documents, never both; one message each,
+        sharing a `media_group_id`."""
+        if not 2 <= len(method.media) <= 10:
+            raise bad_request("wrong number of media specified")
+        kinds = {type(item) for item in method.media}
+        if len(kinds) > 1 and InputMediaDocument in kinds:
+            raise bad_request("documents can't be mixed with other media types")
+        self.media_groups += 1
+        group_id = str(13_000_000 + self.media_groups)
+        sent: list[JSON] = []
+        for item in method.media:
+            content: dict[str, Any] = {"media_group_id": group_id, **self._caption(item)}
+            if isinstance(item, InputMediaPhoto):
+                content["photo"] = [await self.photo_of(item.media, call)]
+            elif isinstance(item, InputMediaDocument):
+                content["document"] = await self.document_of(item.media, call)
+            else:
+                raise bad_request("this fake sends albums of photos or documents only")
+            sent.append(self.new_message(method, content))
+        return sent
+
+    async def photo_of(self, value: InputFile | str, call: Call) -> dict[str, Any]:
+        stored = await self.obtain_file(value, call, "photo", MAX_PHOTO_UPLOAD)
         width, height = image_size(stored.data) or (1, 1)
         if width + height > 10000 or max(width, height) > 20 * min(width, height):
             raise bad_request("PHOTO_INVALID_DIMENSIONS")
-        photo = {
+        return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
             "width": width,
             "height": height,
             "file_size": stored.size,
         }
-        return self.new_message(method, {"photo": [photo], **self._caption(method)})
 
-    async def send_document(self, method: SendDocument, call: Call) -> JSON:
-        stored = await self.obtain_file(method.document, call, "document")
+    async def document_of(self, value: InputFile | str, call: Call) -> dict[str, Any]:
+        stored = await self.obtain_file(value, call, "document")
         document = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -1266,8 +1300,7 @@ class FakeTelegram:
             "mime_type": stored.mime_type,
             "file_size": stored.size,
         }
-        document = {k: v for k, v in document.items() if v is not None}
-        return self.new_message(method, {"document": document, **self._caption(method)})
+        return {k: v for k, v in document.items() if v is not None}
 
     async def send_voice(self, method: SendVoice, call: Call) -> JSON:
         stored = await self.obtain_file(method.voice, call, "voice")

@@ -103,10 +103,11 @@ def _model(model_id: str, **fields: Any) -> ModelInfo:
 
 async def test_fake_catalogue_parses_into_kinds_and_flags(cache: ModelCatalogue) -> None:
     catalogue = await cache.get()
-    assert len(catalogue) == len(default_catalogue()) == 42
+    assert len(catalogue) == len(default_catalogue()) == 43
     kinds = {kind: [m.id for m in catalogue.models(kind)] for kind in ModelKind}
     assert len(kinds[ModelKind.CHAT]) == 34
     assert sorted(kinds[ModelKind.IMAGE]) == [
+        "black-forest-labs/flux-schnell",
         "bytedance/seedream-4",
         "google/gemini-2.5-flash-image",
         "openai/gpt-image-1",
@@ -206,7 +207,12 @@ async def test_providers_and_ordering(cache: ModelCatalogue) -> None:
         ("x-ai", 2),
         ("yandex", 1),
     ]
-    assert catalogue.providers(ModelKind.IMAGE) == [("bytedance", 1), ("google", 1), ("openai", 1)]
+    assert catalogue.providers(ModelKind.IMAGE) == [
+        ("black-forest-labs", 1),
+        ("bytedance", 1),
+        ("google", 1),
+        ("openai", 1),
+    ]
     anthropic = catalogue.by_provider(ModelKind.CHAT, "anthropic")
     assert [m.name for m in anthropic] == [
         "Anthropic: Claude Haiku 4.5",
@@ -442,7 +448,7 @@ async def test_first_load_failure_raises_and_a_later_call_recovers(
     assert "502" in str(results[0])
     assert cache.cached() is None
     catalogue = await cache.get()
-    assert len(catalogue) == 42
+    assert len(catalogue) == 43
     assert await _model_fetches(http, server) == [502, 200]
 
 

@@ -530,6 +530,42 @@ async def test_media_async_flow_and_png_download(
         await client.get("/media/aig_999999", cast_to=object)
 
 
+async def test_media_references_counts_and_seeds_follow_the_models_parameters(
+    client: openai.AsyncOpenAI, http: aiohttp.ClientSession
+) -> None:
+    reference = {"type": "base64", "data": "data:image/jpeg;base64," + _b64(b"\xff\xd8 jpeg")}
+    body = {
+        "model": "bytedance/seedream-4",
+        "input": {"prompt": "two cats", "images": [reference], "max_images": 2, "seed": 7},
+    }
+    task: Any = await client.post("/media", body=body, cast_to=object)
+    done = (await _poll(client, task["id"]))[-1]
+    assert len(done["data"]) == 2 and done["usage"]["output_units"] == 2
+    urls = [item["url"] for item in done["data"]]
+    pictures = []
+    for url in urls:
+        async with http.get(url) as resp:
+            pictures.append(await resp.read())
+    assert pictures[0] != pictures[1]
+
+    flux = "black-forest-labs/flux-schnell"
+    for model, bad_input in (
+        (flux, {"prompt": "x", "images": [reference]}),  # a text-only model
+        (flux, {"prompt": "x", "max_images": 2}),
+        ("bytedance/seedream-4", {"prompt": "x", "max_images": 7}),
+        ("bytedance/seedream-4", {"prompt": "x", "images": [reference] * 11}),
+        ("bytedance/seedream-4", {"prompt": "x", "images": [{"type": "base64", "data": "%%"}]}),
+        ("bytedance/seedream-4", {"prompt": "x", "images": [{"type": "file", "data": "a"}]}),
+        ("bytedance/seedream-4", {"prompt": "x", "seed": -1}),
+    ):
+        with pytest.raises(openai.BadRequestError):
+            await client.post("/media", body={"model": model, "input": bad_input}, cast_to=object)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 async def test_media_rules(
     server: TestServer, client: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:

@@ -224,6 +224,7 @@ def test_providers_screen_lists_chat_providers_and_marks_the_current_one(
 
     images = providers_view(en, catalogue, state_for(catalogue), ModelKind.IMAGE)
     assert [b.text for b in buttons(images)][2:] == [
+        "black-forest-labs (1)",
         "bytedance (1) ✅",
         "google (1)",
         "openai (1)",
