@@ -13,6 +13,7 @@ from handlers import (
     groups,
     identity,
     image,
+    inline,
     language,
     model,
     photo,
@@ -21,6 +22,7 @@ from handlers import (
     search,
     stop,
     usage,
+    video,
     voice,
 )
 
@@ -32,6 +34,8 @@ def create_routers() -> list[Router]:
         # Before the groups router: /id also answers in groups the owner has not allowed yet.
         identity,
         groups,
+        # Before common: `/start ask-…` (from an inline answer) is not a plain /start.
+        inline,
         admin,
         usage,
         stop,
@@ -40,6 +44,7 @@ def create_routers() -> list[Router]:
         language,
         prompt,
         image,
+        video,
         model,
         reasoning,
         search,

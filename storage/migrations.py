@@ -232,6 +232,12 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "ALTER TABLE usage ADD COLUMN web_search_requests INTEGER",
         ),
     ),
+    (
+        18,
+        "user_video_model",
+        # The video model a user picked in /model (NULL: DEFAULT_VIDEO_MODEL).
+        ("ALTER TABLE users ADD COLUMN video_model TEXT",),
+    ),
 ]
 
 

@@ -32,6 +32,7 @@ class ModelKind(enum.StrEnum):
     CHAT = "chat"
     IMAGE = "image"
     STT = "stt"
+    VIDEO = "video"
     OTHER = "other"
 
 
@@ -50,6 +51,7 @@ class Pricing:
     stt_per_minute: Decimal | None = None
     request_per_thousand: Decimal | None = None
     web_search_per_thousand: Decimal | None = None
+    video_per_second: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,9 @@ class ModelInfo:
     image_resolutions: tuple[str, ...]
     prompt_limit: int | None
     key: str
+    # Video models: the clip lengths (seconds) `parameters.duration` allows, and its default.
+    video_durations: tuple[int, ...] = ()
+    default_duration: int | None = None
 
     @property
     def vision(self) -> bool:
@@ -117,7 +122,14 @@ def _first(*values: object) -> object:
 
 # --- parsing ---------------------------------------------------------------------------------
 
-_KINDS = {"chat": ModelKind.CHAT, "image": ModelKind.IMAGE, "stt": ModelKind.STT}
+_KINDS = {
+    "chat": ModelKind.CHAT,
+    "image": ModelKind.IMAGE,
+    "stt": ModelKind.STT,
+    "video": ModelKind.VIDEO,
+}
+# A duration range wider than this is not a list of choices but a broken entry.
+MAX_DURATION_CHOICES = 120
 
 
 def model_key(model_id: str) -> str:
@@ -149,6 +161,7 @@ def parse_pricing(raw: object) -> Pricing:
         stt_per_minute=polza_decimal(pricing.get("stt_per_minute")),
         request_per_thousand=polza_decimal(pricing.get("request_per_thousand")),
         web_search_per_thousand=polza_decimal(pricing.get("web_search_per_thousand")),
+        video_per_second=polza_decimal(pricing.get("video_per_second")),
     )
 
 
@@ -171,6 +184,26 @@ def _choices(parameters: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return _strings(spec)
 
 
+def _durations(parameters: Mapping[str, Any]) -> tuple[tuple[int, ...], int | None]:
+    """`parameters.duration` as the allowed whole seconds (an enum or a min–max range)."""
+    spec = parameters.get("duration")
+    if not isinstance(spec, Mapping):
+        return (), None
+    values = _first(spec.get("values"), spec.get("enum"))
+    if isinstance(values, list | tuple):
+        found = (_positive_int(value) for value in values)
+        allowed = tuple(sorted({value for value in found if value is not None}))
+    else:
+        low, high = _positive_int(spec.get("min")), _positive_int(spec.get("max"))
+        allowed = ()
+        if low is not None and high is not None and 0 <= high - low < MAX_DURATION_CHOICES:
+            allowed = tuple(range(low, high + 1))
+    default = _positive_int(spec.get("default"))
+    if default not in allowed:
+        default = None
+    return allowed, default
+
+
 def parse_model(raw: object) -> ModelInfo | None:
     """One catalogue entry, or None when it has no usable id."""
     if not isinstance(raw, Mapping):
@@ -191,6 +224,8 @@ def parse_model(raw: object) -> ModelInfo | None:
     parameters = _mapping(raw.get("parameters"))
     prompt_spec = _mapping(parameters.get("prompt"))
     is_image = kind is ModelKind.IMAGE
+    is_media = is_image or kind is ModelKind.VIDEO
+    durations, default_duration = _durations(parameters) if kind is ModelKind.VIDEO else ((), None)
     return ModelInfo(
         id=model_id,
         name=_text(raw.get("name")) or model_id,
@@ -206,12 +241,14 @@ def parse_model(raw: object) -> ModelInfo | None:
         ),
         pricing=parse_pricing(_first(top.get("pricing"), raw.get("pricing"))),
         supports_reasoning="reasoning" in supported,
-        aspect_ratios=_choices(parameters, "aspect_ratio") if is_image else (),
+        aspect_ratios=_choices(parameters, "aspect_ratio") if is_media else (),
         image_resolutions=_choices(parameters, "image_resolution") if is_image else (),
         prompt_limit=_positive_int(
             _first(prompt_spec.get("max_length"), prompt_spec.get("maxLength"))
         ),
         key=model_key(model_id),
+        video_durations=durations,
+        default_duration=default_duration,
     )
 
 
@@ -331,6 +368,12 @@ def estimate_cost_rub(
     if pricing.request_per_thousand is not None:
         parts.append(pricing.request_per_thousand / 1000)
     return sum(parts, Decimal(0)) if parts else None
+
+
+def estimate_video_rub(model: ModelInfo, seconds: int) -> Decimal | None:
+    """A clip's list price: `video_per_second` × its length; None when not listed."""
+    price = model.pricing.video_per_second
+    return price * seconds if price is not None else None
 
 
 # --- the cache -------------------------------------------------------------------------------
