@@ -8,7 +8,11 @@ from typing import Any
 
 import pytest
 from aiogram.methods import AnswerCallbackQuery, AnswerInlineQuery, EditMessageText, SendMessage
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+)
 
 from bot.services.video import (
     VideoOptions,
@@ -106,9 +110,10 @@ async def test_identical_inline_queries_within_a_minute_cost_one_call(tmp_path: 
         assert len(await h.chat_requests()) == 1
         for answer in (first, second):
             (result,) = answer.results
-            assert (
-                "Echo: What is the capital of France?" in result.input_message_content.message_text
-            )  # type: ignore[union-attr]
+            assert isinstance(result, InlineQueryResultArticle)
+            content = result.input_message_content
+            assert isinstance(content, InputTextMessageContent)
+            assert "Echo: What is the capital of France?" in content.message_text
             assert answer.is_personal is True
         # Another user asking the same is not served someone else's answer.
         await h.send(updates.inline_query(OTHER, "What is the capital of France?"))
