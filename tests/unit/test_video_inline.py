@@ -148,3 +148,22 @@ async def test_a_slow_inline_answer_offers_the_private_chat(tmp_path: Path) -> N
         # The same button again: the question is no longer waiting.
         await h.send(updates.private_text(USER, f"/start {start}"))
         assert "no longer waiting" in h.session.sent_texts(USER)[-1]
+
+
+async def test_a_video_model_picked_in_model_is_used_by_video(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        await h.send(updates.private_text(USER, "/model kling turbo"))
+        sent = [m for m in h.session.requests if isinstance(m, SendMessage)][-1]
+        assert isinstance(sent.reply_markup, InlineKeyboardMarkup)
+        (pick,) = [
+            b for row in sent.reply_markup.inline_keyboard for b in row if "Turbo" in b.text
+        ]
+        assert pick.text.startswith("🎬")  # marked as a video model among the results
+        picker = {"message_id": 5, "date": 0, "chat": {"id": USER, "type": "private"}, "text": "x"}
+        await h.send(updates.callback_query(USER, pick.callback_data or "", picker))
+
+        await h.send(updates.private_text(USER, "/video 7s waves"))
+        assert "can't make a 7s video. Choose one of: 5s 10s" in h.session.sent_texts(USER)[-1]
+        await h.send(updates.private_text(USER, "/video waves"))
+        offer = h.session.sent_texts(USER)[-1]
+        assert "kling/v2.5-turbo" in offer and "21.00 ₽" in offer  # 5 s × 4.20 ₽

@@ -42,3 +42,15 @@ video-timeout = The video took too long, so I stopped waiting. It may still have
 video-download-failed = The video was made, but I couldn't download it from Polza.ai.
 video-no-result = The model finished without a video. Please try again or change the description.
 video-interrupted = The bot is restarting, so this video was not finished. It may have been charged (see /usage); please send /video again in a minute.
+
+model-current-video = 🎬 Video: <b>{ $name }</b> (<code>{ $id }</code>)
+model-providers-video = Choose a provider ({ $count ->
+    [one] { $count } video model
+   *[other] { $count } video models
+} in all) or search by name: <code>/model kling</code>
+model-chosen-video =
+    ✅ Video model set: <b>{ $name }</b>
+    <code>{ $id }</code>
+model-price-video = Price: { NUMBER($price, minimumFractionDigits: 2) } ₽ per second of video
+model-tab-video = 🎬 Video
+model-hint-video = { $price } ₽/s

@@ -43,3 +43,16 @@ video-timeout = Видео делалось слишком долго, и я п�
 video-download-failed = Видео снято, но скачать его из Polza.ai не получилось.
 video-no-result = Модель закончила работу без видео. Попробуйте ещё раз или измените описание.
 video-interrupted = Бот перезапускается, поэтому видео не доделано. Оно могло быть оплачено (см. /usage); пришлите /video ещё раз через минуту.
+
+model-current-video = 🎬 Видео: <b>{ $name }</b> (<code>{ $id }</code>)
+model-providers-video = Выберите провайдера (всего { $count ->
+    [one] { $count } модель
+    [few] { $count } модели
+   *[many] { $count } моделей
+} для видео) или найдите модель по названию: <code>/model kling</code>
+model-chosen-video =
+    ✅ Модель для видео: <b>{ $name }</b>
+    <code>{ $id }</code>
+model-price-video = Цена: { NUMBER($price, minimumFractionDigits: 2) } ₽ за секунду видео
+model-tab-video = 🎬 Видео
+model-hint-video = { $price } ₽/с
