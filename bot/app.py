@@ -80,6 +80,7 @@ from handlers.groups import GroupNotices
 from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
 from storage.inbox import InboxRepository
 from storage.retention import RetentionRepository
+from storage.video_jobs import VideoJobRepository
 
 logger = logging.getLogger("bot")
 
@@ -274,6 +275,7 @@ async def open_app(
         jobs=image_jobs,
         offers=VideoOffers(settings.video_confirm_seconds),
         pictures=pictures,
+        video_jobs=VideoJobRepository(db),
     )
     deps = Dependencies(
         settings=settings,

@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from aiogram_i18n import I18nContext
+from aiogram_i18n import I18nContext, I18nMiddleware
 
 from bot.i18n import tr
 from bot.services.catalogue import ModelInfo
@@ -243,8 +243,20 @@ def _offer_keyboard(i18n: I18nContext, offer: VideoOffer) -> InlineKeyboardMarku
     return builder.as_markup()
 
 
+async def on_startup(video_studio: VideoStudio, i18n_middleware: I18nMiddleware) -> None:
+    """Clips a restart interrupted are waited for again and sent when ready."""
+
+    def i18n_for(language: str) -> I18nContext:
+        return i18n_middleware.new_context(locale=language, data={})
+
+    resumed = await video_studio.resume_unfinished(i18n_for)
+    if resumed:
+        logger.info("Resuming %d video job(s) from before the restart", resumed)
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.startup.register(on_startup)
     router.message.register(on_video, Command("video"))
     router.callback_query.register(on_video_button, VideoButton.filter())
     return router

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,8 @@ from bot.services.polza_shapes import PolzaUsage
 from bot.services.url_policy import UrlPolicy, UrlRefused, open_checked
 
 JsonDict = dict[str, Any]
+# Told the task's id as soon as Polza created it (to resume it after a restart).
+TaskCallback = Callable[[str], Awaitable[None]]
 
 # Kling's values (polza-api.md §12), for a model whose catalogue entry lists none.
 DEFAULT_VIDEO_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1")
@@ -157,6 +160,7 @@ class VideoService(ImageService):
         chat_id: int,
         ceiling: Decimal | None,
         start_frame: bytes | None = None,
+        on_task: TaskCallback | None = None,
     ) -> GeneratedVideo:
         """Raises `ImageError` for generation outcomes (a timeout included: the call is still
         recorded), `PolzaError` for HTTP failures, `LimitExceeded` before anything is sent."""
@@ -171,13 +175,47 @@ class VideoService(ImageService):
                 except openai.APIStatusError as error:
                     charge.refused = True  # an HTTP error answer: no task, nothing billed
                     raise _status_error(error, model) from error
-                final = await self._until_done(answer, model)
-                charge.note_usage(PolzaUsage.read(final.get("usage")))
-                return await self._clip(final, model, charge)
+                task_id = answer.get("id") or answer.get("requestId")
+                if on_task is not None and isinstance(task_id, str) and task_id:
+                    await on_task(task_id)
+                return await self._finish(answer, model, charge)
         except TimeoutError:
             if not deadline.expired():
                 raise
             raise ImageError(ImageErrorKind.TIMEOUT) from None
+
+    async def resume_video(
+        self,
+        task_id: str,
+        *,
+        model: str,
+        user_id: int,
+        chat_id: int,
+        duration: int,
+        record: bool,
+        seconds_left: float,
+    ) -> GeneratedVideo:
+        """Wait for a task created before a restart (polling is free) and fetch the clip.
+
+        With `record`, the call was never written to the ledger (the bot was killed): it is
+        written now, with Polza's final cost when it comes. Nothing is reserved: it is paid.
+        """
+        charge = Charge("video", user_id, chat_id, model, sent=True, video_seconds=duration)
+        metering = self._meter.call(charge, ceiling=Decimal(0)) if record else _unmetered()
+        deadline = asyncio.timeout(seconds_left)
+        try:
+            async with metering, deadline:
+                pending: JsonDict = {"id": task_id, "status": "pending"}
+                return await self._finish(pending, model, charge)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise ImageError(ImageErrorKind.TIMEOUT) from None
+
+    async def _finish(self, answer: JsonDict, model: str, charge: Charge) -> GeneratedVideo:
+        final = await self._until_done(answer, model)
+        charge.note_usage(PolzaUsage.read(final.get("usage")))
+        return await self._clip(final, model, charge)
 
     async def _clip(self, final: JsonDict, model: str, charge: Charge) -> GeneratedVideo:
         item = _first_item(final.get("data"))
@@ -223,6 +261,11 @@ class VideoService(ImageService):
             raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail=str(error)) from None
         except (aiohttp.ClientError, OSError) as error:
             raise ImageError(ImageErrorKind.DOWNLOAD_FAILED, detail=type(error).__name__) from None
+
+
+@contextlib.asynccontextmanager
+async def _unmetered() -> Any:
+    yield None
 
 
 def _body(request: VideoRequest, model: str, user_id: int, start_frame: bytes | None) -> JsonDict:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.e2e.conftest import BotHarness
 from tests.support import media, updates
-from tests.support.http import request_bytes
+from tests.support.http import request_bytes, request_json
 from tests.support.processes import wait_until
 
 USER = 7107
@@ -131,3 +131,27 @@ def test_inline_answers_allowed_users_and_nobody_else(bot: BotHarness) -> None:
     wait_until(lambda: len(inline_answers(bot)) == 2, 20, what="the stranger's inline answer")
     assert inline_answers(bot)[1]["params"]["results"] == []
     assert len(bot.polza.chat_requests()) == 1  # no Polza call for a refused user
+
+
+def test_a_clip_interrupted_by_a_restart_is_sent_after_it(bot: BotHarness) -> None:
+    bot.start(VIDEO_POLL_INTERVAL_SECONDS="0.2", SHUTDOWN_GRACE_SECONDS="0.5")
+    request_json("POST", f"{bot.polza.url}/_test/media/rules", [{"polls_before_done": 12}])
+    bot.telegram.inject(updates.private_text(USER, "/video 5s a slow sunrise"))
+    message, buttons = offer(bot, "42.00 ₽")
+    bot.telegram.inject(updates.callback_query(USER, buttons["✅ Confirm"], message))
+    wait_until(lambda: any("/media/" in e["path"] for e in bot.polza.journal()), 20, what="a poll")
+
+    bot.restart()
+    assert any("still being made" in text for text in bot.telegram.sent_texts(USER))
+    (sent,) = wait_until(lambda: bot.telegram.calls("sendVideo", USER) or None, 30, what="video")
+    assert sent["params"]["caption"] == "a slow sunrise"
+    assert len(media_posts(bot)) == 1  # polled again, never created again
+    with sqlite3.connect(bot.database) as db:
+        rows = db.execute("SELECT user_id, model, cost_rub FROM usage WHERE kind = 'video'")
+        assert rows.fetchall() == [(USER, KLING, 42.0)]  # recorded once, at the estimate
+
+    def forgotten() -> bool:
+        with sqlite3.connect(bot.database) as db:
+            return bool(db.execute("SELECT COUNT(*) FROM video_jobs").fetchone() == (0,))
+
+    wait_until(forgotten, 10, what="the delivered job to be forgotten")

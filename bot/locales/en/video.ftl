@@ -54,3 +54,4 @@ model-chosen-video =
 model-price-video = Price: { NUMBER($price, minimumFractionDigits: 2) } ₽ per second of video
 model-tab-video = 🎬 Video
 model-hint-video = { $price } ₽/s
+video-resuming = The bot is restarting. Your video is still being made: it will be sent here when the bot is back.

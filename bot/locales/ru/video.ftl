@@ -56,3 +56,4 @@ model-chosen-video =
 model-price-video = Цена: { NUMBER($price, minimumFractionDigits: 2) } ₽ за секунду видео
 model-tab-video = 🎬 Видео
 model-hint-video = { $price } ₽/с
+video-resuming = Бот перезапускается. Видео всё ещё снимается: оно придёт сюда, когда бот снова заработает.
