@@ -59,7 +59,7 @@ def photo_update(bot: BotHarness, data: bytes, caption: str) -> dict[str, Any]:
 
 
 def test_video_is_priced_first_and_made_only_on_confirm(bot: BotHarness) -> None:
-    bot.start(VIDEO_POLL_INTERVAL_SECONDS="0.1")
+    bot.start(VIDEO_POLL_INTERVAL_SECONDS="0.1", STATUS_DELAY_SECONDS="0")
     bot.telegram.inject(updates.private_text(USER, "/video 9:16 5s a cat surfing"))
     message, buttons = offer(bot, "42.00 ₽")
     assert "kling/v3" in message["text"] and "9:16" in message["text"]
@@ -77,6 +77,7 @@ def test_video_is_priced_first_and_made_only_on_confirm(bot: BotHarness) -> None
     bot.telegram.inject(photo_update(bot, photo, "/video 10s the sea comes alive"))
     message, buttons = offer(bot, "84.00 ₽")  # 10 s × 8.40 ₽
     assert media_posts(bot) == []  # nothing is created before Confirm
+    request_json("POST", f"{bot.polza.url}/_test/media/rules", [{"polls_before_done": 8}])
     bot.telegram.inject(updates.callback_query(USER, buttons["✅ Confirm"], message))
 
     (sent,) = wait_until(lambda: bot.telegram.calls("sendVideo", USER) or None, 30, what="video")
@@ -100,6 +101,13 @@ def test_video_is_priced_first_and_made_only_on_confirm(bot: BotHarness) -> None
     assert upload["sha256"] == hashlib.sha256(served).hexdigest()
     assert bot.telegram.file_bytes(upload["file_id"]) == served
     assert sent["params"]["caption"] == "the sea comes alive"
+    # While it was made, one status message said so; it made way for the clip.
+    (status,) = [
+        c for c in bot.telegram.calls("sendMessage", USER) if "Filming" in c["params"]["text"]
+    ]
+    assert status["params"]["text"].startswith("🎬 Filming… 0:0")
+    (deleted,) = bot.telegram.calls("deleteMessage", USER)
+    assert status["seq"] < deleted["seq"] < sent["seq"]
     with sqlite3.connect(bot.database) as db:
         rows = db.execute(
             "SELECT user_id, model, cost_rub, estimated FROM usage WHERE kind = 'video'"

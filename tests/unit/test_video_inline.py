@@ -167,3 +167,24 @@ async def test_a_video_model_picked_in_model_is_used_by_video(tmp_path: Path) ->
         await h.send(updates.private_text(USER, "/video waves"))
         offer = h.session.sent_texts(USER)[-1]
         assert "kling/v2.5-turbo" in offer and "21.00 ₽" in offer  # 5 s × 4.20 ₽
+
+
+async def test_a_clip_past_the_timeout_is_reported_and_still_recorded(tmp_path: Path) -> None:
+    settings = {"video_timeout_seconds": 0.5, "video_poll_interval_seconds": 0.05}
+    async with running_bot(tmp_path, **settings) as h:
+        async with h.http.post(
+            h.polza.make_url("/_test/media/rules"), json=[{"mode": "never"}]
+        ) as response:
+            assert response.status == 200
+        await h.send(updates.private_text(USER, "/video 5s a very slow clip"))
+        message, (confirm, _) = _offer(h)
+        await h.send(updates.callback_query(USER, confirm, message))
+        for _ in range(100):
+            if any("took too long" in t for t in h.session.sent_texts(USER)):
+                break
+            await asyncio.sleep(0.05)
+        assert any("took too long" in t for t in h.session.sent_texts(USER))
+        assert len(await _media_posts(h)) == 1
+        report = await h.app.deps.usage_service.report(USER)
+        (video,) = [kind for kind in report.today.kinds if kind.kind == "video"]
+        assert (video.requests, video.cost_rub, video.approximate) == (1, 42.0, True)
