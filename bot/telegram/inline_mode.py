@@ -73,6 +73,22 @@ class InlineMode:
             return
         generation = self._latest.get(user_id, 0) + 1
         self._latest[user_id] = generation
+        try:
+            await self._answer_newest(query, i18n, user, model, question, generation)
+        finally:
+            if self._latest.get(user_id) == generation:
+                del self._latest[user_id]  # nobody is typing: nothing to remember
+
+    async def _answer_newest(
+        self,
+        query: InlineQuery,
+        i18n: I18nContext,
+        user: UserRecord,
+        model: str,
+        question: str,
+        generation: int,
+    ) -> None:
+        user_id = user.id
         await asyncio.sleep(SETTLE_SECONDS)
         if self._latest.get(user_id) != generation:
             await _answer(query, [])  # overtaken by a newer query while typing
