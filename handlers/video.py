@@ -16,6 +16,7 @@ from aiogram_i18n import I18nContext, I18nMiddleware
 
 from bot.i18n import tr
 from bot.services.catalogue import ModelInfo
+from bot.services.limits import LimitExceeded
 from bot.services.model_choice import video_model_for
 from bot.services.model_lookup import catalogue_snapshot
 from bot.services.pictures import PictureError
@@ -87,16 +88,20 @@ async def on_video(
         )
         await reply_to(message, refusal)
         return
-    verdict = await studio.spending_guard.check(user.id)
-    if verdict is not None:
-        await reply_to(message, limit_text(i18n, verdict))
+    estimate = video_estimate(info, request.duration)
+    # The limits as Confirm will meet them (budgets, MAX_REQUEST_COST_RUB), told before the
+    # price rather than after it; nothing stays held while the user decides.
+    worst = estimate if estimate is not None else Decimal(str(studio.settings.unknown_price_rub))
+    try:
+        (await studio.spending_guard.reserve(user.id, worst)).release()
+    except LimitExceeded as refusal:
+        await reply_to(message, limit_text(i18n, refusal.verdict))
         return
     start_frame: bytes | None = None
     if frame_source is not None:
         start_frame = await _start_frame(frame_source, studio, i18n)
         if start_frame is None:
             return
-    estimate = video_estimate(info, request.duration)
     offer = studio.offers.open(
         user_id=user.id,
         message=message,
@@ -174,6 +179,7 @@ async def _start_frame(source: Message, studio: VideoStudio, i18n: I18nContext) 
     limit = studio.settings.max_download_mb * MB
     attachments = [a for a in attachments_of(source, limit) if a.kind is FileKind.IMAGE]
     if not attachments:
+        await reply_to(source, tr(i18n, "video-photo-unreadable"))
         return None
     try:
         data = await download(studio.bot, attachments[0])

@@ -74,7 +74,7 @@ def _callback_answers(h: Harness) -> list[str | None]:
 
 
 async def test_video_offer_other_users_button_and_stale_confirm(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, video_confirm_seconds=0.3) as h:
+    async with running_bot(tmp_path, video_confirm_seconds=0.3, max_request_cost_rub=50) as h:
         await h.send(updates.private_text(USER, "/video 9:16 5s a cat surfing"))
         text = h.session.sent_texts(USER)[-1]
         assert "kling/v3" in text and "5 s" in text and "9:16" in text
@@ -95,6 +95,9 @@ async def test_video_offer_other_users_button_and_stale_confirm(tmp_path: Path) 
         assert "can't make a 99s video" in h.session.sent_texts(USER)[-1]
         await h.send(updates.private_text(USER, "/video"))
         assert "/video 9:16 5s" in h.session.sent_texts(USER)[-1]  # the help
+        # 10 s cost 84 ₽, over MAX_REQUEST_COST_RUB: refused before any price is offered.
+        await h.send(updates.private_text(USER, "/video 10s a cat"))
+        assert "could cost up to 84.00 ₽" in h.session.sent_texts(USER)[-1]
         assert await _media_posts(h) == []
 
 
