@@ -54,6 +54,7 @@ from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatService, HistoryLimits
 from bot.services.document_reader import DocumentReader, ReaderLimits
 from bot.services.housekeeping import Housekeeping
+from bot.services.inline_answers import InlineAnswers
 from bot.services.limits import SpendingGuard
 from bot.services.metering import Meter
 from bot.services.model_choice import ModelResolver
@@ -65,12 +66,16 @@ from bot.services.transcription import TranscriptionService
 from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
+from bot.services.video import VideoService
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
 from bot.telegram.image_offer import PendingImageRequests
+from bot.telegram.inline_mode import InlineMode
 from bot.telegram.merging import MergeMiddleware
 from bot.telegram.references import ReferenceLoader
 from bot.telegram.responder import Responder
+from bot.telegram.video_job import VideoStudio
+from bot.telegram.video_offers import VideoOffers
 from bot.telegram.vision_offer import PendingMediaStore
 from handlers import create_routers
 from handlers.groups import GroupNotices
@@ -78,6 +83,7 @@ from storage import AccessRepository, Database, MessageRepository, UsageReposito
 from storage.inbox import InboxRepository
 from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
+from storage.video_jobs import VideoJobRepository
 
 logger = logging.getLogger("bot")
 
@@ -107,6 +113,8 @@ class Dependencies:
     access: AccessPolicy
     responder: Responder
     studio: ImageStudio
+    video_studio: VideoStudio
+    inline_mode: InlineMode
     chat_service: ChatService
     transcription: TranscriptionService
     usage_service: UsageService
@@ -211,6 +219,15 @@ async def open_app(
         url_policy=UrlPolicy.for_polza(settings.polza_base_url, settings.image_result_hosts),
     )
     stack.push_async_callback(image_service.close)
+    video_service = VideoService(
+        polza_sdk,
+        meter,
+        poll_interval=settings.video_poll_interval_seconds,
+        timeout=settings.video_timeout_seconds,
+        max_bytes=settings.video_max_upload_mb * 1024 * 1024,
+        url_policy=UrlPolicy.for_polza(settings.polza_base_url, settings.image_result_hosts),
+    )
+    stack.push_async_callback(video_service.close)
     model_filter = ModelFilter(settings.allowed_models)
     if not model_filter.allows(settings.default_chat_model):
         logger.warning(
@@ -257,12 +274,32 @@ async def open_app(
         ),
         offers=PendingImageRequests(),
     )
+    video_studio = VideoStudio(
+        bot=bot,
+        settings=settings,
+        catalogue=catalogue,
+        video_service=video_service,
+        users=users,
+        spending_guard=spending_guard,
+        jobs=image_jobs,
+        offers=VideoOffers(settings.video_confirm_seconds),
+        pictures=pictures,
+        video_jobs=VideoJobRepository(db),
+    )
     deps = Dependencies(
         settings=settings,
         users=users,
         access=access,
         responder=responder,
         studio=studio,
+        video_studio=video_studio,
+        inline_mode=InlineMode(
+            settings=settings,
+            access=access,
+            answers=InlineAnswers(polza, catalogue, cache_seconds=settings.inline_cache_seconds),
+            models=models,
+            spending_guard=spending_guard,
+        ),
         chat_service=chat_service,
         transcription=JournaledTranscription(
             polza_sdk,

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     # Offered with one tap when the user's chat model cannot see a photo they sent.
     vision_model: str = "openai/gpt-4o-mini"
     default_image_model: str = "bytedance/seedream-4"
+    default_video_model: str = "kling/v3"
     transcription_model: str = "openai/whisper-1"
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
@@ -141,6 +142,17 @@ class Settings(BaseSettings):
     # this long, edited at most this often with what it is doing and the time so far.
     status_delay_seconds: float = Field(default=3.0, ge=0, le=60)
     status_interval_seconds: float = Field(default=5.0, ge=1, le=60)
+    # /video: polling, the longest wait for a clip, how long a price offer stays valid, and
+    # the largest clip uploaded to Telegram (bigger ones are sent as a link).
+    video_poll_interval_seconds: float = Field(default=5.0, gt=0)
+    video_timeout_seconds: float = Field(default=900.0, gt=0)
+    video_confirm_seconds: float = Field(default=600.0, gt=0)
+    video_max_upload_mb: int = Field(default=50, ge=1, le=2000)
+
+    # Inline mode (@bot question): how long to wait for the answer before offering to open the
+    # private chat instead, and how long an identical query is answered from memory.
+    inline_timeout_seconds: float = Field(default=8.0, gt=0, le=25)
+    inline_cache_seconds: float = Field(default=60.0, ge=0)
 
     # The whole time a stop (SIGTERM) may take, all phases together; the container's stop
     # timeout must be longer, or the process is killed with answers in flight.

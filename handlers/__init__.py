@@ -13,6 +13,7 @@ from handlers import (
     groups,
     identity,
     image,
+    inline,
     language,
     model,
     photo,
@@ -22,6 +23,7 @@ from handlers import (
     search,
     stop,
     usage,
+    video,
     voice,
 )
 
@@ -33,6 +35,8 @@ def create_routers() -> list[Router]:
         # Before the groups router: /id also answers in groups the owner has not allowed yet.
         identity,
         groups,
+        # Before common: `/start ask-…` (from an inline answer) is not a plain /start.
+        inline,
         admin,
         usage,
         stop,
@@ -42,6 +46,7 @@ def create_routers() -> list[Router]:
         prompt,
         image,
         picture_buttons,
+        video,
         model,
         reasoning,
         search,

@@ -1,4 +1,4 @@
-"""/model: browse Polza's catalogue and choose the chat and image models."""
+"""/model: browse Polza's catalogue and choose the chat, image and video models."""
 
 from __future__ import annotations
 
@@ -120,9 +120,11 @@ def _state(
     chosen: ModelInfo | None = None,
 ) -> PickerState:
     """The user's models as stored, or with `chosen` just picked (the record predates it)."""
-    chat, image = user_record.chat_model, user_record.image_model
+    chat, image, video = user_record.chat_model, user_record.image_model, user_record.video_model
     if chosen is not None and chosen.kind is ModelKind.IMAGE:
         image = chosen.id
+    elif chosen is not None and chosen.kind is ModelKind.VIDEO:
+        video = chosen.id
     elif chosen is not None:
         chat = chosen.id
     return PickerState.build(
@@ -131,6 +133,8 @@ def _state(
         default_chat=model_filter.chat_default(settings.default_chat_model, snapshot),
         default_image=settings.default_image_model,
         catalogue=snapshot,
+        video_choice=video,
+        default_video=settings.default_video_model,
     )
 
 

@@ -261,6 +261,35 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX generated_pictures_message ON generated_pictures (chat_id, message_id)",
         ),
     ),
+    (
+        18,
+        "user_video_model",
+        # The video model a user picked in /model (NULL: DEFAULT_VIDEO_MODEL).
+        ("ALTER TABLE users ADD COLUMN video_model TEXT",),
+    ),
+    (
+        24,
+        "video_jobs",
+        (
+            # A clip created on Polza and not delivered yet: a restart resumes it.
+            """
+            CREATE TABLE video_jobs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL,
+                chat_id INTEGER NOT NULL,
+                thread_id INTEGER,
+                reply_to INTEGER,
+                task_id TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                duration INTEGER NOT NULL,
+                language TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                recorded INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+        ),
+    ),
 ]
 
 

@@ -58,6 +58,7 @@ class UserRecord:
     first_name: str | None = None
     last_name: str | None = None
     web_search: bool = False  # /search on: answer every message with web search
+    video_model: str | None = None
 
     @property
     def person(self) -> Person:

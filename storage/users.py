@@ -48,7 +48,7 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
-            " username, first_name, last_name, web_search FROM users WHERE id = ?",
+            " username, first_name, last_name, web_search, video_model FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -64,6 +64,7 @@ class UserRepository:
             first_name=row["first_name"],
             last_name=row["last_name"],
             web_search=bool(row["web_search"]),
+            video_model=row["video_model"],
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
@@ -89,6 +90,9 @@ class UserRepository:
 
     async def set_image_model(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "image_model", model)
+
+    async def set_video_model(self, user_id: int, model: str | None) -> None:
+        await self._update(user_id, "video_model", model)
 
     async def set_personal_prompt(self, user_id: int, prompt: str | None) -> None:
         await self._update(user_id, "personal_prompt", prompt)

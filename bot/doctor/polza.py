@@ -39,7 +39,7 @@ MODEL_SETTINGS = (
     ModelSetting("transcription_model", ModelKind.STT),
     ModelSetting("tts_model", None),
     ModelSetting("video_model", None),
-    ModelSetting("default_video_model", None),
+    ModelSetting("default_video_model", ModelKind.VIDEO),
 )
 
 

@@ -18,7 +18,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-KINDS = ("chat", "voice", "image")
+KINDS = ("chat", "voice", "image", "video")
 # Seconds: a streamed answer or a picture often takes tens of seconds.
 ANSWER_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300)
 POLZA_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)

@@ -32,6 +32,7 @@ class ModelKind(enum.StrEnum):
     CHAT = "chat"
     IMAGE = "image"
     STT = "stt"
+    VIDEO = "video"
     OTHER = "other"
 
 
@@ -58,6 +59,7 @@ class Pricing:
     web_search_per_thousand: Decimal | None = None
     # `tiers`: a price per request when every condition ("image_resolution=4K") holds.
     tiers: tuple[PriceTier, ...] = ()
+    video_per_second: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class ModelInfo:
     max_references: int = 0
     max_images: int = 1
     accepts_seed: bool = False
+    # Video models: the clip lengths (seconds) `parameters.duration` allows, and its default.
+    video_durations: tuple[int, ...] = ()
+    default_duration: int | None = None
 
     @property
     def vision(self) -> bool:
@@ -130,7 +135,14 @@ def _first(*values: object) -> object:
 
 # --- parsing ---------------------------------------------------------------------------------
 
-_KINDS = {"chat": ModelKind.CHAT, "image": ModelKind.IMAGE, "stt": ModelKind.STT}
+_KINDS = {
+    "chat": ModelKind.CHAT,
+    "image": ModelKind.IMAGE,
+    "stt": ModelKind.STT,
+    "video": ModelKind.VIDEO,
+}
+# A duration range wider than this is not a list of choices but a broken entry.
+MAX_DURATION_CHOICES = 120
 
 
 def model_key(model_id: str) -> str:
@@ -163,6 +175,7 @@ def parse_pricing(raw: object) -> Pricing:
         request_per_thousand=polza_decimal(pricing.get("request_per_thousand")),
         web_search_per_thousand=polza_decimal(pricing.get("web_search_per_thousand")),
         tiers=_tiers(pricing.get("tiers")),
+        video_per_second=polza_decimal(pricing.get("video_per_second")),
     )
 
 
@@ -229,6 +242,26 @@ def _limits(spec: object) -> tuple[object, ...]:
     return (spec.get("max"), spec.get("maximum"), spec.get("max_items"), spec.get("maxItems"))
 
 
+def _durations(parameters: Mapping[str, Any]) -> tuple[tuple[int, ...], int | None]:
+    """`parameters.duration` as the allowed whole seconds (an enum or a min–max range)."""
+    spec = parameters.get("duration")
+    if not isinstance(spec, Mapping):
+        return (), None
+    values = _first(spec.get("values"), spec.get("enum"))
+    if isinstance(values, list | tuple):
+        found = (_positive_int(value) for value in values)
+        allowed = tuple(sorted({value for value in found if value is not None}))
+    else:
+        low, high = _positive_int(spec.get("min")), _positive_int(spec.get("max"))
+        allowed = ()
+        if low is not None and high is not None and 0 <= high - low < MAX_DURATION_CHOICES:
+            allowed = tuple(range(low, high + 1))
+    default = _positive_int(spec.get("default"))
+    if default not in allowed:
+        default = None
+    return allowed, default
+
+
 def parse_model(raw: object) -> ModelInfo | None:
     """One catalogue entry, or None when it has no usable id."""
     if not isinstance(raw, Mapping):
@@ -249,6 +282,8 @@ def parse_model(raw: object) -> ModelInfo | None:
     parameters = _mapping(raw.get("parameters"))
     prompt_spec = _mapping(parameters.get("prompt"))
     is_image = kind is ModelKind.IMAGE
+    is_media = is_image or kind is ModelKind.VIDEO
+    durations, default_duration = _durations(parameters) if kind is ModelKind.VIDEO else ((), None)
     return ModelInfo(
         id=model_id,
         name=_text(raw.get("name")) or model_id,
@@ -264,7 +299,7 @@ def parse_model(raw: object) -> ModelInfo | None:
         ),
         pricing=parse_pricing(_first(top.get("pricing"), raw.get("pricing"))),
         supports_reasoning="reasoning" in supported,
-        aspect_ratios=_choices(parameters, "aspect_ratio") if is_image else (),
+        aspect_ratios=_choices(parameters, "aspect_ratio") if is_media else (),
         image_resolutions=_choices(parameters, "image_resolution") if is_image else (),
         prompt_limit=_positive_int(
             _first(prompt_spec.get("max_length"), prompt_spec.get("maxLength"))
@@ -273,6 +308,8 @@ def parse_model(raw: object) -> ModelInfo | None:
         max_references=_max_references(parameters) if is_image else 0,
         max_images=_max_images(parameters) if is_image else 1,
         accepts_seed=is_image and "seed" in parameters,
+        video_durations=durations,
+        default_duration=default_duration,
     )
 
 
@@ -392,6 +429,12 @@ def estimate_cost_rub(
     if pricing.request_per_thousand is not None:
         parts.append(pricing.request_per_thousand / 1000)
     return sum(parts, Decimal(0)) if parts else None
+
+
+def estimate_video_rub(model: ModelInfo, seconds: int) -> Decimal | None:
+    """A clip's list price: `video_per_second` × its length; None when not listed."""
+    price = model.pricing.video_per_second
+    return price * seconds if price is not None else None
 
 
 # --- the cache -------------------------------------------------------------------------------

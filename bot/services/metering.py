@@ -52,6 +52,7 @@ class Charge:
     output_chars: int = 0  # visible answer and reasoning together
     audio_seconds: float | None = None
     web_searches: int = 0  # searches asked for (Polza's web plugin runs one per request)
+    video_seconds: int | None = None  # the clip's length, for its list price
     # Filled in by the meter once the row is written.
     record: UsageRecord | None = field(default=None)
     record_id: int | None = None
@@ -168,6 +169,7 @@ class Meter:
             completion_chars=charge.output_chars,
             audio_seconds=charge.audio_seconds,
             web_searches=charge.web_searches,
+            video_seconds=charge.video_seconds,
         )
         if estimated.cost_rub is not None:
             return estimated

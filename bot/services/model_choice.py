@@ -1,4 +1,4 @@
-"""Which chat and image model a user's requests go to: their own choice or the admin's default."""
+"""Which chat, image and video model a user's requests go to: their choice or the default."""
 
 from __future__ import annotations
 
@@ -81,10 +81,26 @@ async def image_model_for(
     )
 
 
+async def video_model_for(
+    user_record: UserRecord, catalogue: ModelCatalogue, settings: Settings, users: UserRepository
+) -> ResolvedModel:
+    """The video model for this user's next clip; never waits for the catalogue."""
+    return await _resolve(
+        user_record,
+        user_record.video_model,
+        settings.default_video_model,
+        ModelKind.VIDEO,
+        catalogue.cached(),
+        users,
+    )
+
+
 async def choose_model(users: UserRepository, user_id: int, model: ModelInfo) -> None:
     """Remember the user's pick; should that model vanish later, they are told again."""
     if model.kind is ModelKind.IMAGE:
         await users.set_image_model(user_id, model.id)
+    elif model.kind is ModelKind.VIDEO:
+        await users.set_video_model(user_id, model.id)
     else:
         await users.set_chat_model(user_id, model.id)
     told = _parse(await users.missing_model_notified(user_id))
@@ -111,7 +127,7 @@ async def _first_notice(users: UserRepository, user_record: UserRecord, missing:
     if missing in told:
         return False
     # Only the user's current choices can need a notice again; anything older is dropped.
-    still_chosen = {user_record.chat_model, user_record.image_model}
+    still_chosen = {user_record.chat_model, user_record.image_model, user_record.video_model}
     await users.set_missing_model_notified(
         user_record.id, _join({m for m in told if m in still_chosen} | {missing})
     )

@@ -31,7 +31,7 @@ from storage import (
 logger = logging.getLogger(__name__)
 
 # The kinds /usage lists even when zero; a ledger row may carry any other kind too.
-KINDS = ("chat", "voice", "image")
+KINDS = ("chat", "voice", "image", "video")
 # Only used when Polza reports no token counts at all: a rough, language-blind average.
 CHARS_PER_TOKEN = 4
 # An estimate is not worth holding up an answer for long when the catalogue was never loaded.
@@ -89,9 +89,13 @@ def estimate_cost(
     completion_chars: int | None = None,
     audio_seconds: float | None = None,
     web_searches: int = 0,
+    video_seconds: int | None = None,
 ) -> Decimal | None:
     """A call's cost from list prices; token counts Polza sent win over counts from chars.
     Web searches (Polza's count when it sent one, else `web_searches`) add their price."""
+    per_second = model.pricing.video_per_second
+    if record.kind == "video" and per_second is not None and video_seconds is not None:
+        return per_second * video_seconds
     per_minute = model.pricing.stt_per_minute
     if record.kind == "voice" and per_minute is not None and audio_seconds is not None:
         return per_minute * Decimal(str(max(audio_seconds, 0.0))) / 60
@@ -191,6 +195,7 @@ class UsageService:
         completion_chars: int | None = None,
         audio_seconds: float | None = None,
         web_searches: int = 0,
+        video_seconds: int | None = None,
     ) -> UsageRecord:
         """`record` with an estimated cost when Polza sent none (and the prices allow one).
 
@@ -209,6 +214,7 @@ class UsageService:
             completion_chars=completion_chars,
             audio_seconds=audio_seconds,
             web_searches=web_searches,
+            video_seconds=video_seconds,
         )
         if cost is None:
             return record

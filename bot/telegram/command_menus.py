@@ -21,6 +21,7 @@ USER_COMMANDS = (
     "new",
     "model",
     "image",
+    "video",
     "usage",
     "prompt",
     "reasoning",

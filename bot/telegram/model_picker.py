@@ -27,13 +27,45 @@ SEARCH_LIMIT = 10
 BUTTON_TEXT_LIMIT = 40
 QUERY_SHOWN_LIMIT = 60
 WORD_CUT_SLACK = 6
-PICKER_KINDS = (ModelKind.CHAT, ModelKind.IMAGE)
+PICKER_KINDS = (ModelKind.CHAT, ModelKind.IMAGE, ModelKind.VIDEO)
 
 CURRENT_MARK = "✅"
 DEFAULT_MARK = "⭐"
 VISION_MARK = "👁"
 REASONING_MARK = "🧠"
 IMAGE_KIND_MARK = "🎨"
+KIND_MARKS = {ModelKind.IMAGE: IMAGE_KIND_MARK, ModelKind.VIDEO: "🎬"}
+
+# The texts that differ by the kind of model, by kind (chat is the fallback).
+_TAB_KEYS = {
+    ModelKind.CHAT: "model-tab-chat",
+    ModelKind.IMAGE: "model-tab-image",
+    ModelKind.VIDEO: "model-tab-video",
+}
+_CURRENT_KEYS = {
+    ModelKind.CHAT: "model-current-chat",
+    ModelKind.IMAGE: "model-current-image",
+    ModelKind.VIDEO: "model-current-video",
+}
+_PROVIDERS_KEYS = {
+    ModelKind.CHAT: "model-providers-chat",
+    ModelKind.IMAGE: "model-providers-image",
+    ModelKind.VIDEO: "model-providers-video",
+}
+_CHOSEN_KEYS = {
+    ModelKind.CHAT: "model-chosen-chat",
+    ModelKind.IMAGE: "model-chosen-image",
+    ModelKind.VIDEO: "model-chosen-video",
+}
+_HINT_KEYS = {
+    ModelKind.CHAT: "model-hint-chat",
+    ModelKind.IMAGE: "model-hint-image",
+    ModelKind.VIDEO: "model-hint-video",
+}
+
+
+def _key(keys: dict[ModelKind, str], kind: ModelKind) -> str:
+    return keys.get(kind, keys[ModelKind.CHAT])
 
 
 class NavAction(enum.StrEnum):
@@ -62,6 +94,9 @@ class PickerState:
     default_image: str
     gone_chat: str | None = None  # the user's choice that the catalogue no longer offers
     gone_image: str | None = None
+    video: str = ""
+    default_video: str = ""
+    gone_video: str | None = None
 
     @classmethod
     def build(
@@ -72,20 +107,41 @@ class PickerState:
         default_chat: str,
         default_image: str,
         catalogue: Catalogue,
+        video_choice: str | None = None,
+        default_video: str = "",
     ) -> PickerState:
         chat, gone_chat = effective_model(chat_choice, default_chat, ModelKind.CHAT, catalogue)
         image, gone_image = effective_model(
             image_choice, default_image, ModelKind.IMAGE, catalogue
         )
-        return cls(chat, image, default_chat, default_image, gone_chat, gone_image)
+        video, gone_video = effective_model(
+            video_choice, default_video, ModelKind.VIDEO, catalogue
+        )
+        return cls(
+            chat,
+            image,
+            default_chat,
+            default_image,
+            gone_chat,
+            gone_image,
+            video,
+            default_video,
+            gone_video,
+        )
 
     def current(self, kind: ModelKind) -> str:
+        if kind is ModelKind.VIDEO:
+            return self.video
         return self.image if kind is ModelKind.IMAGE else self.chat
 
     def default(self, kind: ModelKind) -> str:
+        if kind is ModelKind.VIDEO:
+            return self.default_video
         return self.default_image if kind is ModelKind.IMAGE else self.default_chat
 
     def gone(self, kind: ModelKind) -> str | None:
+        if kind is ModelKind.VIDEO:
+            return self.gone_video
         return self.gone_image if kind is ModelKind.IMAGE else self.gone_chat
 
 
@@ -178,10 +234,8 @@ def providers_view(
     total = sum(count for _, count in providers)
     if total == 0:
         prompt = tr(i18n, "model-none")
-    elif kind is ModelKind.IMAGE:
-        prompt = tr(i18n, "model-providers-image", count=total)
     else:
-        prompt = tr(i18n, "model-providers-chat", count=total)
+        prompt = tr(i18n, _key(_PROVIDERS_KEYS, kind), count=total)
     return PickerView(f"{_header(i18n, catalogue, state)}\n\n{prompt}", _markup(rows))
 
 
@@ -249,10 +303,7 @@ def search_view(
 
 
 def chosen_text(i18n: I18nContext, model: ModelInfo) -> str:
-    if model.kind is ModelKind.IMAGE:
-        lines = [tr(i18n, "model-chosen-image", name=model.name, id=model.id)]
-    else:
-        lines = [tr(i18n, "model-chosen-chat", name=model.name, id=model.id)]
+    lines = [tr(i18n, _key(_CHOSEN_KEYS, model.kind), name=model.name, id=model.id)]
     lines.append(price_text(i18n, model))
     if model.kind is ModelKind.CHAT:
         if model.context_length is None:
@@ -264,6 +315,10 @@ def chosen_text(i18n: I18nContext, model: ModelInfo) -> str:
 
 def price_text(i18n: I18nContext, model: ModelInfo) -> str:
     pricing = model.pricing
+    if model.kind is ModelKind.VIDEO:
+        if pricing.video_per_second is None:
+            return tr(i18n, "model-price-unknown")
+        return tr(i18n, "model-price-video", price=pricing.video_per_second)
     prompt, completion = pricing.prompt_per_million, pricing.completion_per_million
     if model.kind is ModelKind.IMAGE or (prompt is None and completion is None):
         if pricing.per_request is not None:
@@ -279,8 +334,11 @@ def price_text(i18n: I18nContext, model: ModelInfo) -> str:
 
 
 def price_hint(model: ModelInfo) -> Decimal | None:
-    """One number to compare models by: RUB per image, or per 1M tokens in and out together."""
+    """One number to compare models by: RUB per image, per second of video, or per 1M tokens
+    in and out together."""
     pricing = model.pricing
+    if model.kind is ModelKind.VIDEO:
+        return pricing.video_per_second
     if model.kind is ModelKind.IMAGE:
         return pricing.per_request
     known = [
@@ -308,8 +366,8 @@ def model_button_text(
 ) -> str:
     marks = CURRENT_MARK if model.id == state.current(model.kind) else ""
     marks += DEFAULT_MARK if model.id == state.default(model.kind) else ""
-    if in_search and model.kind is ModelKind.IMAGE:
-        marks = IMAGE_KIND_MARK + marks
+    if in_search and model.kind in KIND_MARKS:
+        marks = KIND_MARKS[model.kind] + marks
     abilities = (VISION_MARK if model.vision else "") + (
         REASONING_MARK if model.supports_reasoning else ""
     )
@@ -318,10 +376,7 @@ def model_button_text(
     suffix = f" {abilities}" if abilities else ""
     if hint is not None:
         rounded = round_hint(hint)
-        if model.kind is ModelKind.IMAGE:
-            suffix += " · " + i18n.get("model-hint-image", price=rounded)
-        else:
-            suffix += " · " + i18n.get("model-hint-chat", price=rounded)
+        suffix += " · " + i18n.get(_key(_HINT_KEYS, model.kind), price=rounded)
     # Buttons are narrow; "Google: " in front of "Gemini 2.5 Pro" says nothing new.
     name = _short_name(model.name)
     budget = max(BUTTON_TEXT_LIMIT - len(prefix) - len(suffix), 12)
@@ -334,10 +389,7 @@ def _header(i18n: I18nContext, catalogue: Catalogue, state: PickerState) -> str:
         model_id = state.current(kind)
         info = catalogue.get(model_id)
         name = info.name if info is not None else model_id
-        if kind is ModelKind.IMAGE:
-            line = tr(i18n, "model-current-image", name=name, id=model_id)
-        else:
-            line = tr(i18n, "model-current-chat", name=name, id=model_id)
+        line = tr(i18n, _key(_CURRENT_KEYS, kind), name=name, id=model_id)
         lines.append(f"{line} {DEFAULT_MARK}" if model_id == state.default(kind) else line)
         gone = state.gone(kind)
         if gone is not None:
@@ -396,9 +448,7 @@ def _models_keyboard(
 def _tabs(i18n: I18nContext, active: ModelKind) -> list[InlineKeyboardButton]:
     tabs = []
     for kind in PICKER_KINDS:
-        label = (
-            i18n.get("model-tab-image") if kind is ModelKind.IMAGE else i18n.get("model-tab-chat")
-        )
+        label = i18n.get(_key(_TAB_KEYS, kind))
         if kind is active:
             tabs.append(_button(f"· {label} ·", _nav(NavAction.NOOP, kind)))
         else:

@@ -219,6 +219,7 @@ class Task:
     result: str  # url | b64_json
     url_gone: bool
     cost_rub: float
+    kind: str = "image"  # image | video: what the finished task holds
     error_code: str = "BAD_GATEWAY"
     error_message: str = "Провайдер не смог сгенерировать изображение, попробуйте позже"
     polls: int = 0
@@ -1135,7 +1136,9 @@ def _new_task(
 
 
 def _output_names(task: Task) -> list[str]:
-    """The first picture is ``{id}.png``; more of one task are ``{id}-2.png``, …"""
+    """A clip is ``{id}.mp4``; pictures ``{id}.png``, then ``{id}-2.png``, …"""
+    if task.kind == "video":
+        return [f"{task.id}.mp4"]
     return [f"{task.id}.png"] + [f"{task.id}-{n}.png" for n in range(2, task.outputs + 1)]
 
 
@@ -1143,12 +1146,17 @@ def _output_seed(task: Task, index: int) -> int:
     return int(task.id.split("_", 1)[1]) + 1000 * index
 
 
+def _output_data(task: Task, index: int) -> bytes:
+    seed = _output_seed(task, index)
+    return make_mp4(seed) if task.kind == "video" else make_png(seed)
+
+
 def _complete_task(st: State, task: Task) -> None:
     task.status = "completed"
     if not task.finished:
         task.finished = True
         for index, name in enumerate(_output_names(task)):
-            st.files[name] = None if task.url_gone else make_png(_output_seed(task, index))
+            st.files[name] = None if task.url_gone else _output_data(task, index)
 
 
 def _advance(st: State, task: Task) -> None:
@@ -1178,8 +1186,8 @@ def _task_json(st: State, task: Task) -> JsonDict:
         items: list[JsonDict] = []
         for index, name in enumerate(_output_names(task)):
             if task.result == "b64_json":
-                png = st.files.get(name) or make_png(_output_seed(task, index))
-                items.append({"b64_json": base64.b64encode(png).decode()})
+                data = st.files.get(name) or _output_data(task, index)
+                items.append({"b64_json": base64.b64encode(data).decode()})
             else:
                 items.append({"url": f"{task.base_url}/files/{name}"})
         # The documented dict shape holds one picture; several always come as a list.
@@ -1248,6 +1256,28 @@ def _validate_media_extras(inp: JsonDict, params: JsonDict) -> list[JsonDict]:
     return issues
 
 
+def _validate_duration(duration: Any, spec: JsonDict) -> list[JsonDict]:
+    """Video `input.duration`: required, whole seconds, within the model's range or enum."""
+    path = ["input", "duration"]
+    if not isinstance(duration, int) or isinstance(duration, bool):
+        return [_issue(path, "Expected integer, received " + type(duration).__name__)]
+    values = spec.get("values")
+    if values is not None and str(duration) not in [str(v) for v in values]:
+        return [_issue(path, f"Invalid enum value {values}, received '{duration}'")]
+    low, high = spec.get("min"), spec.get("max")
+    if (low is not None and duration < low) or (high is not None and duration > high):
+        return [_issue(path, f"Number must be between {low} and {high}")]
+    return []
+
+
+def make_mp4(seed: int) -> bytes:
+    """A tiny file that starts like an MP4 (an `ftyp` box), different for every seed."""
+    ftyp = struct.pack(">I4s4sI8s", 24, b"ftyp", b"isom", 0x200, b"isomiso2")
+    payload = hashlib.sha256(f"video-{seed}".encode()).digest() * 64
+    mdat = struct.pack(">I4s", 8 + len(payload), b"mdat") + payload
+    return ftyp + mdat
+
+
 def _validate_prompt(prompt: Any, path: list[Any], limit: int) -> list[JsonDict]:
     if not isinstance(prompt, str) or not prompt.strip():
         return [_issue(path, "Prompt is required")]
@@ -1275,12 +1305,15 @@ async def _media_create(request: web.Request) -> web.StreamResponse:
     inp = body.get("input")
     if not isinstance(inp, dict):
         return _bad_request([_issue(["input"], "Expected object")])
-    model = st.find_model(model_id, "image")
+    model = st.find_model(model_id, "image") or st.find_model(model_id, "video")
     if model is None:
         return _model_not_found(model_id)
+    kind = str(model["type"])
     params: JsonDict = model.get("parameters") or {}
     limit = int((params.get("prompt") or {}).get("max_length", DEFAULT_PROMPT_LIMIT))
     issues = _validate_prompt(inp.get("prompt"), ["input", "prompt"], limit)
+    if kind == "video":
+        issues += _validate_duration(inp.get("duration"), params.get("duration") or {})
     for key in ("aspect_ratio", "image_resolution", "quality", "output_format"):
         if key in inp:
             allowed = (params.get(key) or {}).get("values")
@@ -1309,6 +1342,13 @@ async def _media_create(request: web.Request) -> web.StreamResponse:
         )
     task = _new_task(st, request, "aig", model, spec, mode)
     task.outputs = int(inp.get("max_images", 1))
+    if kind == "video":
+        task.kind = "video"
+        if "cost_rub" not in spec:
+            per_second = _price(
+                (model.get("top_provider") or {}).get("pricing") or {}, "video_per_second"
+            )
+            task.cost_rub = float((per_second or Decimal(1)) * int(inp["duration"]))
     if mode == "immediate":
         _complete_task(st, task)
         return _json(_task_json(st, task), status=200)
@@ -1403,7 +1443,8 @@ async def _files(request: web.Request) -> web.StreamResponse:
             text='<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code>'
             "<Message>The specified key does not exist.</Message></Error>",
         )
-    return web.Response(body=data, content_type="image/png")
+    kind = "video/mp4" if name.endswith(".mp4") else "image/png"
+    return web.Response(body=data, content_type=kind)
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ Deliberate oddities, each useful to some test:
   ``black-forest-labs/flux-schnell`` (text only: no ``images`` parameter); stt models
   ``openai/whisper-1``, ``openai/gpt-4o-mini-transcribe``, ``openai/gpt-4o-transcribe``; plus
   one embedding and one tts model, so a picker that forgets to filter by ``type`` shows them.
+* video models ``kling/v3`` (3–15 s as a range, RUB per second) and ``kling/v2.5-turbo``
+  (5 or 10 s as an enum), both taking up to two frames in ``images``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 CHAT_ENDPOINTS = ["/api/v1/chat/completions", "/api/v1/responses"]
 IMAGE_ENDPOINTS = ["/api/v1/media", "/api/v1/images/generations"]
 STT_ENDPOINTS = ["/api/v1/audio/transcriptions"]
+VIDEO_ENDPOINTS = ["/api/v1/media"]
 
 LONG_ID_1 = (
     "some-provider/an-extremely-long-model-identifier-that-overflows-telegram-callback-data-v2"
@@ -174,6 +177,50 @@ def _stt(
             "is_moderated": False,
         },
         "endpoints": list(STT_ENDPOINTS),
+        "stores_data_in_russia": False,
+        "is_fz152_compliant": False,
+    }
+
+
+def _video(
+    model_id: str,
+    name: str,
+    description: str,
+    created: int,
+    *,
+    duration: dict[str, Any],
+    per_second: str,
+) -> dict[str, Any]:
+    parameters = {
+        "prompt": {"type": "string", "required": True, "max_length": 2500},
+        "duration": duration,
+        "aspect_ratio": _enum(["16:9", "9:16", "1:1"], "16:9"),
+        "images": {"type": "array", "max": 2, "formats": ["url", "base64"]},
+        "mode": _enum(["std", "pro"], "std"),
+        "sound": {"type": "boolean", "default": False},
+    }
+    return {
+        "id": model_id,
+        "name": name,
+        "short_description": description,
+        "type": "video",
+        "created": created,
+        "architecture": {
+            "input_modalities": ["text", "image"],
+            "output_modalities": ["video"],
+            "modality": "text+image->video",
+            "tokenizer": "Other",
+            "instruct_type": None,
+        },
+        "top_provider": {
+            "context_length": None,
+            "max_completion_tokens": None,
+            "pricing": {"video_per_second": per_second, "unitParam": "second", "currency": "RUB"},
+            "supported_parameters": sorted(parameters),
+            "is_moderated": True,
+        },
+        "endpoints": list(VIDEO_ENDPOINTS),
+        "parameters": parameters,
         "stores_data_in_russia": False,
         "is_fz152_compliant": False,
     }
@@ -663,6 +710,23 @@ def default_catalogue() -> list[dict[str, Any]]:
             },
             pricing={"per_request": "0.45", "currency": "RUB"},
             edit=False,
+        ),
+        # --- video --------------------------------------------------------------------------
+        _video(
+            "kling/v3",
+            "Kling: Kling 3.0",
+            "Генерация видео по тексту и по кадрам",
+            1770000000,
+            duration={"type": "integer", "min": 3, "max": 15, "default": 5},
+            per_second="8.40",
+        ),
+        _video(
+            "kling/v2.5-turbo",
+            "Kling: Kling 2.5 Turbo",
+            "Быстрая генерация видео",
+            1758000000,
+            duration={"type": "enum", "values": ["5", "10"], "default": "5"},
+            per_second="4.20",
         ),
         # --- stt ----------------------------------------------------------------------------
         _stt(

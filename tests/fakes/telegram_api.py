@@ -72,6 +72,7 @@ from aiogram import methods as tg_methods
 from aiogram.client.default import Default
 from aiogram.methods import (
     AnswerCallbackQuery,
+    AnswerInlineQuery,
     Close,
     DeleteMessage,
     DeleteMyCommands,
@@ -95,6 +96,7 @@ from aiogram.methods import (
     SendMessage,
     SendMessageDraft,
     SendPhoto,
+    SendVideo,
     SendVoice,
     SetMyCommands,
     SetMyDescription,
@@ -486,6 +488,7 @@ class FakeTelegram:
         self.chats: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.callback_queries: set[str] = set()
+        self.inline_queries: set[str] = set()
         self.internal_errors: list[str] = []
         self.webhook_url = ""  # what setWebhook stored; "" = none (getUpdates allowed)
         self.webhook_secret = ""
@@ -888,6 +891,7 @@ class FakeTelegram:
         directory, suffix = {
             "photo": ("photos", ".jpg"),
             "voice": ("voice", ".oga"),
+            "video": ("videos", ".mp4"),
         }.get(kind, ("documents", ""))
         if isinstance(value, InputFile):
             upload = call.uploads.get(id(value))
@@ -1017,6 +1021,9 @@ class FakeTelegram:
             callback = update.get("callback_query")
             if isinstance(callback, dict) and isinstance(callback.get("id"), str):
                 self.callback_queries.add(callback["id"])
+            inline = update.get("inline_query")
+            if isinstance(inline, dict) and isinstance(inline.get("id"), str):
+                self.inline_queries.add(inline["id"])
         return batch
 
     # -- method handlers ------------------------------------------------------------------------
@@ -1047,6 +1054,8 @@ class FakeTelegram:
             (SendDocument, self.send_document),
             (SendMediaGroup, self.send_media_group),
             (SendVoice, self.send_voice),
+            (SendVideo, self.send_video),
+            (AnswerInlineQuery, self.answer_inline_query),
             (GetFile, self.get_file),
             (GetChat, self.get_chat),
             (LeaveChat, self.just_true),
@@ -1315,6 +1324,32 @@ class FakeTelegram:
             "file_size": stored.size,
         }
         return self.new_message(method, {"voice": voice, **self._caption(method)})
+
+    async def send_video(self, method: SendVideo, call: Call) -> JSON:
+        stored = await self.obtain_file(method.video, call, "video")
+        video = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": method.width or 0,
+            "height": method.height or 0,
+            "duration": method.duration or 0,
+            "mime_type": stored.mime_type or "video/mp4",
+            "file_size": stored.size,
+        }
+        return self.new_message(method, {"video": video, **self._caption(method)})
+
+    async def answer_inline_query(self, method: AnswerInlineQuery, call: Call) -> JSON:
+        if method.inline_query_id not in self.inline_queries:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        if len(method.results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [result.id for result in method.results]
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        self.inline_queries.discard(method.inline_query_id)  # one answer per query
+        return True
 
     async def get_file(self, method: GetFile, call: Call) -> JSON:
         stored = self.files.get(method.file_id)

@@ -148,3 +148,16 @@ def edited(update: dict[str, Any]) -> dict[str, Any]:
     message = dict(update["message"])
     message["edit_date"] = int(time.time())
     return {"edited_message": message}
+
+
+def inline_query(user_id: int, query: str, *, language_code: str = "en") -> dict[str, Any]:
+    """What Telegram sends while a user types `@bot query` in any chat."""
+    return {
+        "inline_query": {
+            "id": str(next(_message_ids)),
+            "from": user(user_id, language_code=language_code),
+            "query": query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+    }

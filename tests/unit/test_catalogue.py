@@ -103,7 +103,7 @@ def _model(model_id: str, **fields: Any) -> ModelInfo:
 
 async def test_fake_catalogue_parses_into_kinds_and_flags(cache: ModelCatalogue) -> None:
     catalogue = await cache.get()
-    assert len(catalogue) == len(default_catalogue()) == 43
+    assert len(catalogue) == len(default_catalogue()) == 45
     kinds = {kind: [m.id for m in catalogue.models(kind)] for kind in ModelKind}
     assert len(kinds[ModelKind.CHAT]) == 34
     assert sorted(kinds[ModelKind.IMAGE]) == [
@@ -121,6 +121,14 @@ async def test_fake_catalogue_parses_into_kinds_and_flags(cache: ModelCatalogue)
         "openai/gpt-4o-mini-tts",
         "openai/text-embedding-3-small",
     ]
+    assert sorted(kinds[ModelKind.VIDEO]) == ["kling/v2.5-turbo", "kling/v3"]
+    kling = catalogue.get("kling/v3")
+    assert kling is not None
+    assert kling.video_durations == tuple(range(3, 16)) and kling.default_duration == 5
+    assert kling.aspect_ratios == ("16:9", "9:16", "1:1")
+    assert str(kling.pricing.video_per_second) == "8.40"
+    turbo = catalogue.get("kling/v2.5-turbo")
+    assert turbo is not None and turbo.video_durations == (5, 10)
 
     mini = catalogue.get("openai/gpt-4o-mini")
     assert mini is not None
@@ -272,7 +280,8 @@ def test_kind_is_inferred_when_type_is_missing() -> None:
     assert kind(["text"], ["audio"]) is ModelKind.STT
     assert kind(["embeddings"]) is ModelKind.OTHER
     assert kind([]) is ModelKind.OTHER
-    assert _model("p/m", type="Video").kind is ModelKind.OTHER
+    assert _model("p/m", type="Video").kind is ModelKind.VIDEO
+    assert _model("p/m", type="moderation").kind is ModelKind.OTHER
     assert _model("p/m", type="IMAGE").kind is ModelKind.IMAGE
 
 
@@ -448,7 +457,7 @@ async def test_first_load_failure_raises_and_a_later_call_recovers(
     assert "502" in str(results[0])
     assert cache.cached() is None
     catalogue = await cache.get()
-    assert len(catalogue) == 43
+    assert len(catalogue) == 45
     assert await _model_fetches(http, server) == [502, 200]
 
 

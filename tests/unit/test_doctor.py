@@ -132,6 +132,7 @@ def test_models_of_the_wrong_kind_or_blind_vision_model() -> None:
     vision = checks["VISION_MODEL"]
     assert (vision.status, vision.found) == (Status.WARN, "openai/gpt-3.5-turbo cannot see images")
     assert checks["DEFAULT_IMAGE_MODEL"].status is Status.OK
+    assert checks["DEFAULT_VIDEO_MODEL"].status is Status.OK  # kling/v3, a video model
 
 
 def _no_bot(settings: Settings) -> Bot:

@@ -88,6 +88,7 @@ def state_for(
         default_chat=DEFAULT_CHAT,
         default_image=DEFAULT_IMAGE,
         catalogue=catalogue,
+        default_video="kling/v3",
     )
 
 
@@ -217,18 +218,41 @@ def test_providers_screen_lists_chat_providers_and_marks_the_current_one(
     labels = [b.text for b in buttons(view)]
     assert labels[0] == "· 💬 Chat ·" and data_of(buttons(view)[0]).action is NavAction.NOOP
     assert labels[1] == "🎨 Images"
+    assert labels[2] == "🎬 Video"
     assert "openai (7) ✅" in labels
     assert "nousresearch (1)" in labels
     # stt, embedding and tts models belong to no picker
     assert not any("whisper" in text or "embedding" in text for text in labels)
 
     images = providers_view(en, catalogue, state_for(catalogue), ModelKind.IMAGE)
-    assert [b.text for b in buttons(images)][2:] == [
+    assert [b.text for b in buttons(images)][3:] == [
         "black-forest-labs (1)",
         "bytedance (1) ✅",
         "google (1)",
         "openai (1)",
     ]
+
+
+def test_the_video_tab_lists_video_models_with_their_price_per_second(
+    catalogue: Catalogue, en: I18nContext
+) -> None:
+    state = state_for(catalogue)
+    view = providers_view(en, catalogue, state, ModelKind.VIDEO)
+    assert "🎬 Video: <b>Kling: Kling 3.0</b> (<code>kling/v3</code>) ⭐" in view.text
+    assert "2 video models" in view.text
+    assert [b.text for b in buttons(view)][:4] == [
+        "💬 Chat",
+        "🎨 Images",
+        "· 🎬 Video ·",
+        "kling (2) ✅",
+    ]
+    kling = models_view(en, catalogue, state, ModelKind.VIDEO, "kling")
+    labels = [b.text for b in model_buttons(kling)]
+    assert labels == ["Kling 2.5 Turbo 👁 · 4.2 ₽/s", "✅⭐ Kling 3.0 👁 · 8.4 ₽/s"]
+    turbo = catalogue.get("kling/v2.5-turbo")
+    assert turbo is not None
+    chosen = chosen_view(en, catalogue, state, turbo)
+    assert "Video model set" in chosen.text and "4.20 ₽ per second of video" in chosen.text
 
 
 def test_model_buttons_show_marks_and_price_hints(

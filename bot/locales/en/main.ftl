@@ -16,8 +16,9 @@ welcome =
 help-commands =
     <b>Commands:</b>
     /new — start a new conversation (forget the history)
-    /model — choose the chat and image models
+    /model — choose the chat, image and video models
     /image — draw a picture: <code>/image 16:9 a lighthouse at dusk</code>
+    /video — a short video, price shown first: <code>/video 9:16 5s a cat surfing</code>; in any chat, type <code>@bot_name question</code> for a quick answer
     /prompt — your own instructions for the model
     /reasoning — how hard reasoning models think
     /search — answer with web search: <code>/search today's weather in Oslo</code>

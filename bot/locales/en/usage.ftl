@@ -18,6 +18,7 @@ usage-period = { $period ->
 usage-line = { $kind ->
     [chat] 💬 Chat
     [voice] 🎙 Voice
+    [video] 🎬 Video
    *[image] 🖼 Images
 }: { usage-requests }, { $approx ->
     [yes] ≈

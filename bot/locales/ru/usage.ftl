@@ -19,6 +19,7 @@ usage-period = { $period ->
 usage-line = { $kind ->
     [chat] 💬 Чат
     [voice] 🎙 Голос
+    [video] 🎬 Видео
    *[image] 🖼 Картинки
 }: { usage-requests }, { $approx ->
     [yes] ≈
