@@ -20,6 +20,7 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.services.usage import PeriodUsage, UsageReport, UsageService, rub_amount
 from bot.telegram.replies import reply_to as reply_text
+from bot.telegram.settings_menu import with_back
 from bot.telegram.usage_texts import yes_no
 
 
@@ -108,8 +109,9 @@ async def on_cost_line_switch(
     if isinstance(query.message, Message):
         # A quick second press finds the button already switched ("message is not modified").
         with contextlib.suppress(TelegramBadRequest):
+            markup = cost_line_keyboard(i18n, callback_data.show)
             await query.message.edit_reply_markup(
-                reply_markup=cost_line_keyboard(i18n, callback_data.show)
+                reply_markup=with_back(markup, query.message, i18n)
             )
 
 
