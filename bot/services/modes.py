@@ -2,8 +2,10 @@
 
 The final system message is always the default guidance (`SYSTEM_PROMPT`: language and
 formatting rules), then the chosen preset's instructions, then the user's own `/prompt`,
-which applies in every mode (like standing custom instructions). "My prompt" is the mode with
-no preset: the default guidance plus the user's own instructions alone.
+which applies in every mode (like standing custom instructions). The assistant preset is the
+default guidance alone (its Fluent prompt is empty), so a user who never chose a mode sends
+what they always sent. "My prompt" is the mode with no preset: the default guidance plus the
+user's own instructions alone.
 """
 
 from __future__ import annotations

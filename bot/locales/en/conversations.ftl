@@ -83,7 +83,7 @@ mode-prompt = { $mode ->
     [summarizer] Act as a summariser. Summarise the text the user sends: a one-sentence gist, then the key points as a short bulleted list, then any decisions, numbers or deadlines. Do not add facts that are not in the text.
     [brainstorm] Act as a creative brainstorming partner. Offer many varied, concrete ideas, including unusual ones, grouped when useful; build on the user's ideas and end with a question that moves the thinking forward.
     [concise] Answer as briefly as possible: the answer itself in one to three sentences or a short list, with no introductions, repetitions or closing remarks.
-   *[assistant] Act as a friendly, knowledgeable general assistant.
+   *[assistant] {""}
 }
 mode-choose = 🎭 <b>Mode</b>: { $mode }.
     A mode adds its instructions to the default ones; your own /prompt applies in every mode. Choose:
