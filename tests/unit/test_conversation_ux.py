@@ -31,9 +31,7 @@ def last_screen(bot: Harness, chat_id: int = USER) -> dict[str, Any]:
                 "message_id": getattr(method, "message_id", None) or 1,
                 "date": int(datetime.now(UTC).timestamp()),
                 "chat": (
-                    updates.private_chat(chat_id)
-                    if chat_id > 0
-                    else updates.group_chat(chat_id)
+                    updates.private_chat(chat_id) if chat_id > 0 else updates.group_chat(chat_id)
                 ),
                 "text": method.text,
                 **({"reply_markup": markup.model_dump(exclude_none=True)} if markup else {}),
@@ -57,9 +55,7 @@ async def press(
     """Press the button labelled `label`; return the bot's answer to the press."""
     before = len(bot.session.requests)
     await bot.send(updates.callback_query(user_id, button(screen, label), screen))
-    (answer,) = [
-        m for m in bot.session.requests[before:] if isinstance(m, AnswerCallbackQuery)
-    ]
+    (answer,) = [m for m in bot.session.requests[before:] if isinstance(m, AnswerCallbackQuery)]
     return answer
 
 
@@ -221,7 +217,7 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
 
         before = len(bot.session.requests)
         await press(bot, home, "Mode")
-        (opened,) = edits_since(bot, before)  # the same message, edited
+        assert len(edits_since(bot, before)) == 1  # the same message, edited
         picker = last_screen(bot)
         assert "⬅️ Back" in buttons(picker) and "🌐 Translator" in buttons(picker)
         await press(bot, picker, "Translator")
