@@ -253,7 +253,6 @@ async def test_menus_of_another_user_in_a_group_refuse_politely(tmp_path: Path) 
         assert answer.show_alert and "belongs to someone else" in str(answer.text)
         assert edits_since(bot, before) == []
 
-        await bot.send(updates.group_text(GROUP, USER, "/chats"))
         await bot.send(updates.group_text(GROUP, USER, "/mode"))
         picker = {**last_screen(bot, GROUP), "reply_to_message": command["message"]}
         answer = await press(bot, picker, "Translator", user_id=OTHER)
