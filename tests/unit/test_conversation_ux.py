@@ -123,6 +123,22 @@ async def test_new_on_an_empty_conversation_saves_nothing(tmp_path: Path) -> Non
         assert "no saved conversations" in bot.session.sent_texts(USER)[-1]
 
 
+async def test_many_conversations_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        for number in range(10):
+            await say(bot, f"topic {number}")
+            await say(bot, "/new")
+        await say(bot, "/chats")
+        first = last_screen(bot)
+        assert "(page 1 of 2)" in first["text"]
+        assert "topic 9" in first["text"] and "topic 2" in first["text"]
+        assert "topic 1" not in first["text"] and "◀️" not in buttons(first)
+        await press(bot, first, "▶️")
+        second = last_screen(bot)
+        assert "(page 2 of 2)" in second["text"] and "9. topic 1" in second["text"]
+        assert "10. topic 0" in second["text"] and "▶️" not in buttons(second)
+
+
 # --- modes and the personal prompt -----------------------------------------------------------
 
 
