@@ -27,7 +27,7 @@ from bot.telegram.conversation_views import (
     switched_view,
 )
 from bot.telegram.replies import reply_to
-from bot.telegram.settings_menu import opened_by
+from bot.telegram.settings_menu import refused_to_stranger
 from storage import ConversationKey, ConversationRepository
 
 
@@ -80,8 +80,7 @@ async def on_chats_button(
     if not isinstance(message, Message):
         await query.answer(tr(i18n, "chats-expired"))
         return
-    if not opened_by(query, message):
-        await query.answer(tr(i18n, "menu-not-yours"), show_alert=True)
+    if await refused_to_stranger(query, i18n):
         return
     key = conversation_of(query.from_user.id, message)
     zone = ZoneInfo(settings.timezone)

@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, tr
-from bot.telegram.settings_menu import with_back
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -37,6 +37,8 @@ async def on_language_chosen(
 ) -> None:
     if callback_data.code not in SUPPORTED_LANGUAGES:
         await query.answer(tr(i18n, "language-unknown"))
+        return
+    if await refused_to_stranger(query, i18n):
         return
     await i18n.set_locale(callback_data.code)
     await query.answer()

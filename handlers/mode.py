@@ -15,7 +15,7 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.services.modes import CUSTOM, MODES, mode_of
 from bot.telegram.replies import reply_to
-from bot.telegram.settings_menu import opened_by, with_back
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 from storage import UserRecord, UserRepository
 
 
@@ -57,8 +57,7 @@ async def on_mode_chosen(
     if callback_data.mode not in MODES or user_record is None or not isinstance(message, Message):
         await query.answer(tr(i18n, "mode-expired"))
         return
-    if not opened_by(query, message):
-        await query.answer(tr(i18n, "menu-not-yours"), show_alert=True)
+    if await refused_to_stranger(query, i18n):
         return
     mode = callback_data.mode
     await users.set_chat_mode(user_record.id, mode)

@@ -23,7 +23,7 @@ from bot.services.model_choice import ModelResolver
 from bot.services.model_lookup import catalogue_snapshot
 from bot.services.reasoning import LEVELS, OFF, offered
 from bot.telegram.replies import reply_to
-from bot.telegram.settings_menu import with_back
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 from storage import UserRecord, UserRepository
 
 AUTO = "auto"  # no reasoning option sent: the model's own default
@@ -97,7 +97,8 @@ async def on_reasoning_chosen(
     if effort not in CHOICES or user_record is None:
         await query.answer(tr(i18n, "reasoning-expired"))
         return
-    # The setting is per user: in a group, whoever presses sets their own.
+    if await refused_to_stranger(query, i18n):
+        return
     model, info = await _model_info(user_record, models, catalogue)
     if effort != AUTO and effort not in offered(info):
         key = "reasoning-off-unsupported" if effort == OFF else "reasoning-level-unsupported"

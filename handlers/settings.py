@@ -26,7 +26,7 @@ from bot.services.modes import mode_of
 from bot.services.usage import UsageService
 from bot.telegram.model_picker import providers_view
 from bot.telegram.replies import reply_to
-from bot.telegram.settings_menu import SettingsNav, back_row, opened_by
+from bot.telegram.settings_menu import SettingsNav, back_row, refused_to_stranger
 from handlers.language import language_keyboard
 from handlers.mode import mode_name, mode_view
 from handlers.model import picker_state
@@ -187,8 +187,7 @@ async def on_settings_button(
     if not isinstance(message, Message) or user_record is None:
         await query.answer(tr(i18n, "settings-expired"))
         return
-    if not opened_by(query, message):
-        await query.answer(tr(i18n, "menu-not-yours"), show_alert=True)
+    if await refused_to_stranger(query, i18n):
         return
     ctx = _context(user_record, i18n, settings, catalogue, model_filter, models, usage_service)
     if callback_data.action == "new":  # the button under /start: a menu of its own

@@ -46,6 +46,14 @@ def with_back(
     return InlineKeyboardMarkup(inline_keyboard=[*rows, back_row(i18n)])
 
 
+async def refused_to_stranger(query: CallbackQuery, i18n: I18nContext) -> bool:
+    """True (after a polite alert) when someone presses a menu another member opened."""
+    if not isinstance(query.message, Message) or opened_by(query, query.message):
+        return False
+    await query.answer(tr(i18n, "menu-not-yours"), show_alert=True)
+    return True
+
+
 def opened_by(query: CallbackQuery, message: Message) -> bool:
     """In groups a menu replies to the command that opened it; only its sender may press it."""
     if message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:

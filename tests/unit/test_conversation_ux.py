@@ -261,6 +261,8 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
 
 async def test_menus_of_another_user_in_a_group_refuse_politely(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
+        await bot.app.deps.users.ensure(USER, "en")
+        await bot.app.deps.users.set_chat_model(USER, "google/gemini-2.5-flash")
         command = updates.group_text(GROUP, USER, "/settings")
         await bot.send(command)
         menu = {**last_screen(bot, GROUP), "reply_to_message": command["message"]}
@@ -269,8 +271,15 @@ async def test_menus_of_another_user_in_a_group_refuse_politely(tmp_path: Path) 
         assert answer.show_alert and "belongs to someone else" in str(answer.text)
         assert edits_since(bot, before) == []
 
+        await press(bot, menu, "Reasoning")  # its opener may, and the picker stays theirs
+        picker = {**last_screen(bot, GROUP), "reply_to_message": command["message"]}
+        answer = await press(bot, picker, "High", user_id=OTHER)
+        assert "belongs to someone else" in str(answer.text)
+
         await bot.send(updates.group_text(GROUP, USER, "/mode"))
         picker = {**last_screen(bot, GROUP), "reply_to_message": command["message"]}
         answer = await press(bot, picker, "Translator", user_id=OTHER)
         assert "belongs to someone else" in str(answer.text)
-        assert stored(tmp_path, f"SELECT chat_mode FROM users WHERE id = {OTHER}") == [(None,)]
+        assert stored(
+            tmp_path, f"SELECT chat_mode, reasoning_effort FROM users WHERE id = {OTHER}"
+        ) == [(None, None)]
