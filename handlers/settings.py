@@ -31,6 +31,7 @@ from handlers.language import language_keyboard
 from handlers.mode import mode_name, mode_view
 from handlers.model import picker_state
 from handlers.reasoning import AUTO, reasoning_view
+from handlers.search import search_keyboard, state_text
 from handlers.usage import cost_line_keyboard
 from storage import UserRecord
 
@@ -118,12 +119,22 @@ async def _open_cost_line(ctx: SettingsContext) -> Screen:
     return tr(ctx.i18n, "settings-cost-line-about"), cost_line_keyboard(ctx.i18n, shown)
 
 
+async def _web_search(ctx: SettingsContext) -> str:
+    return tr(ctx.i18n, "settings-on" if ctx.user.web_search else "settings-off")
+
+
+async def _open_web_search(ctx: SettingsContext) -> Screen:
+    on = ctx.user.web_search
+    return state_text(ctx.i18n, on), search_keyboard(ctx.i18n, on)
+
+
 ROWS: tuple[SettingRow, ...] = (
     SettingRow("chat_model", "settings-row-chat-model", _chat_model, _open_chat_model),
     SettingRow("image_model", "settings-row-image-model", _image_model, _open_image_model),
     SettingRow("mode", "settings-row-mode", _mode, _open_mode),
     SettingRow("reasoning", "settings-row-reasoning", _reasoning, _open_reasoning),
     SettingRow("language", "settings-row-language", _language, _open_language),
+    SettingRow("web_search", "settings-row-web-search", _web_search, _open_web_search),
     SettingRow("cost_line", "settings-row-cost-line", _cost_line, _open_cost_line),
 )
 _BY_ID = {row.id: row for row in ROWS}

@@ -226,6 +226,7 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
             "🎭 Mode",
             "🧠 Reasoning",
             "🌐 Language",
+            "🔎 Web search for every message",
             "💰 Cost under answers",
         ]
         assert "🎭 Mode: <b>🤖 Assistant</b>" in str(home["text"])
@@ -248,6 +249,15 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
         assert "⬅️ Back" in buttons(toggled)
         await press(bot, toggled, "Back")
         assert "💰 Cost under answers: <b>on</b>" in str(last_screen(bot)["text"])
+
+        await press(bot, last_screen(bot), "Web search")
+        await press(bot, last_screen(bot), "On")
+        switched = last_screen(bot)
+        assert "Web search is on" in str(switched["text"]) and list(buttons(switched)) == [
+            "⬅️ Back"
+        ]
+        await press(bot, switched, "Back")
+        assert "🔎 Web search for every message: <b>on</b>" in str(last_screen(bot)["text"])
 
         await press(bot, last_screen(bot), "Language")
         await press(bot, last_screen(bot), "Русский")

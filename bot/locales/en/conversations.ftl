@@ -100,6 +100,7 @@ settings-row-image-model = 🎨 Image model
 settings-row-mode = 🎭 Mode
 settings-row-reasoning = 🧠 Reasoning
 settings-row-language = 🌐 Language
+settings-row-web-search = 🔎 Web search for every message
 settings-row-cost-line = 💰 Cost under answers
 settings-on = on
 settings-off = off

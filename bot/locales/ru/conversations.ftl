@@ -103,6 +103,7 @@ settings-row-image-model = 🎨 Модель для картинок
 settings-row-mode = 🎭 Режим
 settings-row-reasoning = 🧠 Рассуждение
 settings-row-language = 🌐 Язык
+settings-row-web-search = 🔎 Поиск в интернете для всех сообщений
 settings-row-cost-line = 💰 Стоимость под ответами
 settings-on = вкл.
 settings-off = выкл.
