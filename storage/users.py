@@ -48,7 +48,8 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
-            " username, first_name, last_name, web_search, video_model, chat_mode FROM users WHERE id = ?",
+            " username, first_name, last_name, web_search, video_model, chat_mode"
+            " FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:

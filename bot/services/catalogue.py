@@ -262,6 +262,8 @@ def _durations(parameters: Mapping[str, Any]) -> tuple[tuple[int, ...], int | No
     if default not in allowed:
         default = None
     return allowed, default
+
+
 def _efforts(parameters: Mapping[str, Any]) -> tuple[str, ...]:
     """Allowed reasoning efforts, under `reasoning_effort` or `reasoning.effort`."""
     spec = parameters.get("reasoning_effort")
