@@ -79,7 +79,14 @@ from bot.telegram.video_offers import VideoOffers
 from bot.telegram.vision_offer import PendingMediaStore
 from handlers import create_routers
 from handlers.groups import GroupNotices
-from storage import AccessRepository, Database, MessageRepository, UsageRepository, UserRepository
+from storage import (
+    AccessRepository,
+    ConversationRepository,
+    Database,
+    MessageRepository,
+    UsageRepository,
+    UserRepository,
+)
 from storage.inbox import InboxRepository
 from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
@@ -110,6 +117,7 @@ class Dependencies:
 
     settings: Settings
     users: UserRepository
+    conversations: ConversationRepository
     access: AccessPolicy
     responder: Responder
     studio: ImageStudio
@@ -289,6 +297,7 @@ async def open_app(
     deps = Dependencies(
         settings=settings,
         users=users,
+        conversations=ConversationRepository(db),
         access=access,
         responder=responder,
         studio=studio,

@@ -7,12 +7,13 @@ import logging
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
 from bot.i18n import tr
 from bot.services.access import AccessPolicy
+from bot.telegram.settings_menu import SettingsNav
 from storage import UserRecord
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,13 @@ async def on_start(
             await message.answer(tr(i18n, "pairing-failed"))
         return
     name = user.first_name if user else ""
-    await message.answer(tr(i18n, "welcome", name=name, model=_model(user_record, settings)))
+    settings_button = InlineKeyboardButton(
+        text=tr(i18n, "settings-open-button"), callback_data=SettingsNav(action="new").pack()
+    )
+    await message.answer(
+        tr(i18n, "welcome", name=name, model=_model(user_record, settings)),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[settings_button]]),
+    )
 
 
 async def on_help(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -10,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram_i18n import I18nContext
 
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, tr
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -34,10 +38,15 @@ async def on_language_chosen(
     if callback_data.code not in SUPPORTED_LANGUAGES:
         await query.answer(tr(i18n, "language-unknown"))
         return
+    if await refused_to_stranger(query, i18n):
+        return
     await i18n.set_locale(callback_data.code)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(tr(i18n, "language-set"))
+        with contextlib.suppress(TelegramBadRequest):  # pressed twice: "not modified"
+            await query.message.edit_text(
+                tr(i18n, "language-set"), reply_markup=with_back(None, query.message, i18n)
+            )
 
 
 # Any other button press on a language keyboard that no longer parses.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -34,6 +33,7 @@ from bot.telegram.model_picker import (
     search_view,
 )
 from bot.telegram.replies import reply_to
+from bot.telegram.settings_menu import opened_by, with_back
 from storage import UserRecord, UserRepository
 
 
@@ -53,7 +53,7 @@ async def on_model(
     except CatalogueUnavailable:
         await reply_to(message, tr(i18n, "model-catalogue-unavailable"))
         return
-    state = _state(user_record, settings, snapshot, model_filter)
+    state = picker_state(user_record, settings, snapshot, model_filter)
     query = (command.args or "").strip()
     if query:
         view = search_view(i18n, snapshot, state, query)
@@ -79,7 +79,7 @@ async def on_model_button(
     if not isinstance(message, Message) or user_record is None:
         await query.answer(tr(i18n, "model-expired"))
         return
-    if not _opened_by(query, message):
+    if not opened_by(query, message):
         await query.answer(tr(i18n, "model-not-yours"))
         return
     try:
@@ -94,16 +94,16 @@ async def on_model_button(
         return
     if isinstance(target, PickTarget):
         await choose_model(users, user_record.id, target.model)
-        state = _state(user_record, settings, snapshot, model_filter, chosen=target.model)
+        state = picker_state(user_record, settings, snapshot, model_filter, chosen=target.model)
         view = chosen_view(i18n, snapshot, state, target.model)
     else:
-        state = _state(user_record, settings, snapshot, model_filter)
+        state = picker_state(user_record, settings, snapshot, model_filter)
         if isinstance(target, ModelsTarget):
             view = models_view(i18n, snapshot, state, target.kind, target.provider, target.page)
         else:
             view = providers_view(i18n, snapshot, state, target.kind, target.page)
     await query.answer()
-    await _edit(message, view)
+    await _edit(message, view, i18n)
 
 
 # A button of ours whose data no longer parses (an older layout, or forged).
@@ -111,7 +111,7 @@ async def on_unknown_model_button(query: CallbackQuery, i18n: I18nContext) -> No
     await query.answer(tr(i18n, "model-expired"))
 
 
-def _state(
+def picker_state(
     user_record: UserRecord,
     settings: Settings,
     snapshot: Catalogue,
@@ -138,17 +138,9 @@ def _state(
     )
 
 
-def _opened_by(query: CallbackQuery, message: Message) -> bool:
-    """In groups the picker replies to the /model message; only its sender may press it."""
-    if message.chat.type == ChatType.PRIVATE or message.reply_to_message is None:
-        return True
-    opener = message.reply_to_message.from_user
-    return opener is None or opener.id == query.from_user.id
-
-
-async def _edit(message: Message, view: PickerView) -> None:
+async def _edit(message: Message, view: PickerView, i18n: I18nContext) -> None:
     try:
-        await message.edit_text(view.text, reply_markup=view.markup)
+        await message.edit_text(view.text, reply_markup=with_back(view.markup, message, i18n))
     except TelegramBadRequest as error:
         # Pressing the button of the page already shown: nothing to change.
         if "message is not modified" not in error.message:

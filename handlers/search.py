@@ -7,7 +7,10 @@ sets their own.
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,6 +21,7 @@ from bot.i18n import tr
 from bot.services.web_search import switch_of
 from bot.telegram.addressing import Addressing
 from bot.telegram.responder import Responder, Turn
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 from handlers.chat import user_turn
 from storage import UserRepository
 
@@ -36,7 +40,7 @@ def search_keyboard(i18n: I18nContext, on: bool) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _state_text(i18n: I18nContext, on: bool) -> str:
+def state_text(i18n: I18nContext, on: bool) -> str:
     return tr(i18n, "search-state", state="on" if on else "off")
 
 
@@ -51,7 +55,7 @@ async def on_search(
     arguments = (command.args or "").strip()
     if not arguments:
         on = turn.user.web_search
-        await turn.say(_state_text(turn.i18n, on), search_keyboard(turn.i18n, on))
+        await turn.say(state_text(turn.i18n, on), search_keyboard(turn.i18n, on))
         return
     switch = switch_of(arguments)
     if switch is not None:
@@ -69,11 +73,17 @@ async def on_search_chosen(
     users: UserRepository,
     i18n: I18nContext,
 ) -> None:
+    if await refused_to_stranger(query, i18n):
+        return
     await users.set_web_search(query.from_user.id, callback_data.on)
     await query.answer()
     if isinstance(query.message, Message):
         state = "on" if callback_data.on else "off"
-        await query.message.edit_text(tr(i18n, "search-set", state=state), reply_markup=None)
+        with contextlib.suppress(TelegramBadRequest):  # pressed twice: "not modified"
+            await query.message.edit_text(
+                tr(i18n, "search-set", state=state),
+                reply_markup=with_back(None, query.message, i18n),
+            )
 
 
 # A button from an older keyboard that no longer parses.

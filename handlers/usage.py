@@ -20,6 +20,7 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.services.usage import PeriodUsage, UsageReport, UsageService, rub_amount
 from bot.telegram.replies import reply_to as reply_text
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 from bot.telegram.usage_texts import yes_no
 
 
@@ -103,13 +104,16 @@ async def on_cost_line_switch(
     usage_service: UsageService,
     i18n: I18nContext,
 ) -> None:
+    if await refused_to_stranger(query, i18n):
+        return
     await usage_service.set_cost_line(query.from_user.id, callback_data.show)
     await query.answer(tr(i18n, "usage-cost-shown" if callback_data.show else "usage-cost-hidden"))
     if isinstance(query.message, Message):
         # A quick second press finds the button already switched ("message is not modified").
         with contextlib.suppress(TelegramBadRequest):
+            markup = cost_line_keyboard(i18n, callback_data.show)
             await query.message.edit_reply_markup(
-                reply_markup=cost_line_keyboard(i18n, callback_data.show)
+                reply_markup=with_back(markup, query.message, i18n)
             )
 
 

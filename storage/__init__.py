@@ -1,6 +1,7 @@
 """SQLite storage: connection, migrations and repositories. The only place with SQL."""
 
 from storage.access import AccessEntry, AccessRepository, AccessStatus
+from storage.conversations import ConversationRepository, ConversationSummary, StoredTurn
 from storage.db import Database
 from storage.messages import MessageRepository
 from storage.models import (
@@ -20,6 +21,8 @@ __all__ = [
     "AccessStatus",
     "ChatTurn",
     "ConversationKey",
+    "ConversationRepository",
+    "ConversationSummary",
     "Database",
     "ImageData",
     "KindTotals",
@@ -27,6 +30,7 @@ __all__ = [
     "PeriodTotals",
     "Person",
     "SpenderTotals",
+    "StoredTurn",
     "UsageRecord",
     "UsageRepository",
     "UserRecord",

@@ -5,15 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import aiosqlite
+
+from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
 from storage.db import Database
 from storage.images import insert_images, load_images, prune_images
 from storage.models import ChatTurn, ConversationKey, ImageData
-
-_CONVERSATION = "chat_id = ? AND user_id = ? AND thread_id = ?"
-
-
-def _key(key: ConversationKey) -> tuple[int, int, int]:
-    return (key.chat_id, key.user_id, key.thread_id)
 
 
 class MessageRepository:
@@ -23,14 +20,14 @@ class MessageRepository:
     async def recent(
         self, key: ConversationKey, limit: int, *, image_turns: int = 0
     ) -> list[ChatTurn]:
-        """The newest `limit` turns of one conversation, oldest first.
+        """The newest `limit` turns of the key's active conversation, oldest first.
 
         The newest `image_turns` turns that still have images come with them.
         """
         rows = await self._db.fetch_all(
-            f"SELECT id, role, content FROM messages WHERE {_CONVERSATION}"
+            f"SELECT id, role, content FROM messages WHERE conversation_id = ({ACTIVE_ID})"
             " ORDER BY id DESC LIMIT ?",
-            (*_key(key), limit),
+            (*owner(key), limit),
         )
         user_ids = [row["id"] for row in rows if row["role"] == "user"]
         images = await load_images(self._db, user_ids, image_turns)
@@ -55,10 +52,12 @@ class MessageRepository:
         or nothing at all; then drop the images of all but the newest `keep_image_turns`."""
         now = time.time()
         async with self._db.transaction() as tx:
+            conversation = await _active_conversation(tx, key, user_content, now)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id) VALUES (?, ?, ?, 'user', ?, NULL, ?, ?)",
-                (*_key(key), user_content, now, update_id),
+                " created_at, update_id, conversation_id)"
+                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?)",
+                (*owner(key), user_content, now, update_id, conversation),
             )
             if images:
                 if keep_image_turns > 0 and cursor.lastrowid is not None:
@@ -66,8 +65,9 @@ class MessageRepository:
                 await prune_images(tx, key, keep_image_turns)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id) VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?)",
-                (*_key(key), answer, model, now, update_id),
+                " created_at, update_id, conversation_id) VALUES (?, ?, ?, 'assistant', ?, ?, ?,"
+                " ?, ?)",
+                (*owner(key), answer, model, now, update_id, conversation),
             )
             if usage_id is not None:
                 await tx.execute(
@@ -83,16 +83,21 @@ class MessageRepository:
         return str(row[0]) if row is not None else None
 
     async def clear(self, key: ConversationKey) -> int:
-        """Forget the conversation (its images go with it) and that it was ever trimmed."""
+        """Delete the active conversation (its images go with it) and that it was ever trimmed;
+        the user's other saved conversations stay."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(f"DELETE FROM messages WHERE {_CONVERSATION}", _key(key))
-            await tx.execute(f"DELETE FROM history_notices WHERE {_CONVERSATION}", _key(key))
+            async with tx.execute(ACTIVE_ID, owner(key)) as found:
+                row = await found.fetchone()
+            await tx.execute(f"DELETE FROM history_notices WHERE {OWNER}", owner(key))
+            if row is None:
+                return 0
+            cursor = await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (row[0],))
+            await tx.execute("DELETE FROM conversations WHERE id = ?", (row[0],))
+            await tx.execute(f"DELETE FROM active_conversations WHERE {OWNER}", owner(key))
             return cursor.rowcount
 
     async def trim_notice_sent(self, key: ConversationKey) -> bool:
-        row = await self._db.fetch_one(
-            f"SELECT 1 FROM history_notices WHERE {_CONVERSATION}", _key(key)
-        )
+        row = await self._db.fetch_one(f"SELECT 1 FROM history_notices WHERE {OWNER}", owner(key))
         return row is not None
 
     async def mark_trim_notice_sent(self, key: ConversationKey) -> None:
@@ -100,5 +105,36 @@ class MessageRepository:
             await tx.execute(
                 "INSERT OR IGNORE INTO history_notices (chat_id, user_id, thread_id, trimmed_at)"
                 " VALUES (?, ?, ?, ?)",
-                (*_key(key), time.time()),
+                (*owner(key), time.time()),
             )
+
+
+def title_of(text: str) -> str:
+    """A conversation's title: its first message on one line, cut short."""
+    return " ".join(text.split())[:TITLE_CHARS]
+
+
+async def _active_conversation(
+    tx: aiosqlite.Connection, key: ConversationKey, first_message: str, now: float
+) -> int:
+    """The id of the key's active conversation, created (titled by `first_message`) if none."""
+    async with tx.execute(ACTIVE_ID, owner(key)) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        await tx.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, int(row[0]))
+        )
+        return int(row[0])
+    cursor = await tx.execute(
+        "INSERT INTO conversations (chat_id, user_id, thread_id, title, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (*owner(key), title_of(first_message), now, now),
+    )
+    conversation = cursor.lastrowid
+    assert conversation is not None  # an INSERT into a table with a rowid
+    await tx.execute(
+        "INSERT INTO active_conversations (chat_id, user_id, thread_id, conversation_id)"
+        " VALUES (?, ?, ?, ?)",
+        (*owner(key), conversation),
+    )
+    return conversation

@@ -59,6 +59,7 @@ class UserRecord:
     last_name: str | None = None
     web_search: bool = False  # /search on: answer every message with web search
     video_model: str | None = None
+    chat_mode: str | None = None  # a /mode preset; None is the default assistant
 
     @property
     def person(self) -> Person:

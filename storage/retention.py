@@ -14,7 +14,16 @@ class RetentionRepository:
 
         Their images go with them (ON DELETE CASCADE); the usage ledger keeps its rows, only
         their link to the message is cleared (ON DELETE SET NULL), so costs stay counted.
+        Saved conversations left with no message go too.
         """
         async with self._db.transaction() as tx:
             cursor = await tx.execute("DELETE FROM messages WHERE created_at < ?", (cutoff,))
+            await tx.execute(
+                "DELETE FROM conversations WHERE NOT EXISTS"
+                " (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)"
+            )
+            await tx.execute(
+                "DELETE FROM active_conversations WHERE NOT EXISTS (SELECT 1 FROM"
+                " conversations c WHERE c.id = active_conversations.conversation_id)"
+            )
             return cursor.rowcount

@@ -48,7 +48,8 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
-            " username, first_name, last_name, web_search, video_model FROM users WHERE id = ?",
+            " username, first_name, last_name, web_search, video_model, chat_mode"
+            " FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -65,6 +66,7 @@ class UserRepository:
             last_name=row["last_name"],
             web_search=bool(row["web_search"]),
             video_model=row["video_model"],
+            chat_mode=row["chat_mode"],
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
@@ -102,6 +104,9 @@ class UserRepository:
 
     async def set_web_search(self, user_id: int, on: bool) -> None:
         await self._update(user_id, "web_search", int(on))
+
+    async def set_chat_mode(self, user_id: int, mode: str | None) -> None:
+        await self._update(user_id, "chat_mode", mode)
 
     async def set_missing_model_notified(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "missing_model_notified", model)

@@ -88,6 +88,8 @@ class ModelInfo:
     # Video models: the clip lengths (seconds) `parameters.duration` allows, and its default.
     video_durations: tuple[int, ...] = ()
     default_duration: int | None = None
+    # The reasoning efforts the catalogue's `parameters` list for the model (empty: not listed).
+    reasoning_efforts: tuple[str, ...] = ()
 
     @property
     def vision(self) -> bool:
@@ -262,6 +264,17 @@ def _durations(parameters: Mapping[str, Any]) -> tuple[tuple[int, ...], int | No
     return allowed, default
 
 
+def _efforts(parameters: Mapping[str, Any]) -> tuple[str, ...]:
+    """Allowed reasoning efforts, under `reasoning_effort` or `reasoning.effort`."""
+    spec = parameters.get("reasoning_effort")
+    if spec is None:
+        reasoning = _mapping(parameters.get("reasoning"))
+        spec = reasoning.get("effort", reasoning or None)
+    if isinstance(spec, Mapping):
+        spec = _first(spec.get("values"), spec.get("enum"))
+    return _strings(spec, lower=True)
+
+
 def parse_model(raw: object) -> ModelInfo | None:
     """One catalogue entry, or None when it has no usable id."""
     if not isinstance(raw, Mapping):
@@ -310,6 +323,7 @@ def parse_model(raw: object) -> ModelInfo | None:
         accepts_seed=is_image and "seed" in parameters,
         video_durations=durations,
         default_duration=default_duration,
+        reasoning_efforts=_efforts(parameters) if not is_image else (),
     )
 
 

@@ -33,6 +33,7 @@ from bot.services.polza import (
     TextDelta,
 )
 from bot.services.polza_shapes import PolzaUsage
+from bot.services.reasoning import effort_to_send
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,6 @@ class ChatOutcome:
         return self.error is not None and bool(self.text.strip())
 
 
-REASONING_EFFORTS = ("low", "medium", "high")
 _IMAGE_REFUSAL_WORDS = ("image", "vision", "modalit", "изображ")
 
 
@@ -190,7 +190,7 @@ class ChatService:
                 max_tokens=max_tokens,
                 web_search=question.web_search,
             ),
-            reasoning_effort=_effort(question.reasoning_effort, info),
+            reasoning_effort=effort_to_send(question.reasoning_effort, info),
             web_search=question.web_search,
             file_tokens=sum(file.tokens for file in question.files),
         )
@@ -296,16 +296,6 @@ class ChatService:
     async def stored_answer(self, update_id: int) -> str | None:
         """The answer already stored for this update (it was replayed after a crash)."""
         return await self._messages.answer_to_update(update_id)
-
-    async def clear(self, key: ConversationKey) -> int:
-        return await self._messages.clear(key)
-
-
-def _effort(requested: str | None, info: ModelInfo | None) -> str | None:
-    """The reasoning effort to send: only a known level, only to a model that reasons."""
-    if requested not in REASONING_EFFORTS:
-        return None
-    return requested if info is not None and info.supports_reasoning else None
 
 
 def _outcome(

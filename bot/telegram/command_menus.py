@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "new",
+    "chats",
+    "settings",
+    "mode",
     "model",
     "image",
     "video",

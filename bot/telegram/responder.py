@@ -24,6 +24,7 @@ from bot.services.chat import ChatOutcome, ChatService, Question
 from bot.services.context import FileData
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.model_choice import ModelResolver, ResolvedModel
+from bot.services.modes import CUSTOM, compose_system_prompt, mode_of
 from bot.services.running import RunningAnswers
 from bot.services.usage import UsageService
 from bot.telegram.formatting import close_open_fence
@@ -142,7 +143,7 @@ class Responder:
         question = Question(
             user_text=user_text,
             model=model or (await self.chat_model(turn)).id,
-            system_prompt=turn.user.personal_prompt or self.settings.system_prompt,
+            system_prompt=self.system_prompt(turn),
             images=images,
             reasoning_effort=turn.user.reasoning_effort,
             update_id=turn.update_id,
@@ -172,6 +173,14 @@ class Responder:
             self.running_answers.finish(conversation, stop)
             await answer.stop_typing()
         return outcome
+
+    def system_prompt(self, turn: Turn) -> str:
+        """Default guidance + the /mode preset (in the user's language) + their /prompt."""
+        mode = mode_of(turn.user.chat_mode)
+        preset = turn.i18n.get("mode-prompt", mode=mode) if mode != CUSTOM else None
+        return compose_system_prompt(
+            self.settings.system_prompt, preset, turn.user.personal_prompt
+        )
 
     def _telegram_answer(self, turn: Turn) -> TelegramAnswer:
         message, settings = turn.message, self.settings

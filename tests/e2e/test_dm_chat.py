@@ -57,19 +57,19 @@ def test_history_survives_restart(bot: BotHarness) -> None:
     assert {"role": "assistant", "content": "Echo: Remember the number 42"} in after_restart
 
 
-def test_new_clears_the_conversation(bot: BotHarness) -> None:
+def test_new_starts_a_fresh_conversation_and_saves_the_old(bot: BotHarness) -> None:
     bot.start()
-    bot.telegram.inject(updates.private_text(USER, "Something to forget"))
+    bot.telegram.inject(updates.private_text(USER, "Something to keep"))
     bot.telegram.wait_for_messages(USER, 1)
     bot.telegram.inject(updates.private_text(USER, "/new"))
     texts = bot.telegram.wait_for_messages(USER, 2)
-    assert "2 messages forgotten" in texts[1]
+    assert "previous one is saved" in texts[1]
 
     bot.telegram.inject(updates.private_text(USER, "Fresh start"))
     bot.telegram.wait_for_messages(USER, 3)
     last = bot.polza.chat_requests()[-1]["messages"]
     assert [m["role"] for m in last] == ["system", "user"]
-    assert "Something to forget" not in bot.database_dump()
+    assert "Something to keep" in bot.database_dump()  # saved, for /chats
 
 
 def test_other_users_history_is_separate(bot: BotHarness) -> None:

@@ -60,7 +60,7 @@ def test_reply_to_the_bot_and_commands_addressed_to_it(bot: BotHarness) -> None:
     bot.telegram.inject(updates.group_text(GROUP, ALICE, "/new@someone_else_bot"))
     bot.telegram.inject(updates.group_text(GROUP, ALICE, f"/new@{BOT_USERNAME}"))
     wait_until(lambda: len(bot.telegram.messages(GROUP)) == 3, what="the /new confirmation")
-    assert "4 messages forgotten" in bot.telegram.messages(GROUP)[2]["text"]
+    assert "previous one is saved" in bot.telegram.messages(GROUP)[2]["text"]
     bot.telegram.inject(addressed(ALICE, "fresh"))
     wait_until(lambda: len(bot.polza.chat_requests()) == 3, what="the next request")
     assert [m["role"] for m in bot.polza.chat_requests()[-1]["messages"]] == ["system", "user"]

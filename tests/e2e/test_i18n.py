@@ -20,7 +20,7 @@ def test_russian_and_english_speakers_get_their_language(bot: BotHarness) -> Non
     assert "Hi" in english and "What I can do" in english
 
     bot.telegram.inject(updates.private_text(RU_USER, "/new", language_code="ru"))
-    assert "Разговор" in bot.telegram.wait_for_messages(RU_USER, 2)[1]
+    assert "новый разговор" in bot.telegram.wait_for_messages(RU_USER, 2)[1]
 
 
 def test_language_is_switched_with_buttons_and_remembered(bot: BotHarness) -> None:

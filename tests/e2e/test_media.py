@@ -341,9 +341,12 @@ def test_reasoning_effort_thinking_indicator_and_an_empty_answer(bot: BotHarness
     bot.telegram.wait_for_messages(USER, 1)
     menu = bot.telegram.calls("sendMessage", USER)[0]["result"]
     labels = {button["text"]: button["callback_data"] for button in buttons(menu)}
-    assert list(labels) == ["✓ Model's default", "Low", "Medium", "High"]
+    assert list(labels) == ["✓ Model's default", "Off", "Minimal", "Low", "Medium", "High"]
     press(bot, USER, menu, labels["High"])
-    wait_until(lambda: "effort: High" in bot.telegram.messages(USER)[0]["text"], what="the edit")
+    wait_until(
+        lambda: "gpt-5-nano</code>: High" in bot.telegram.messages(USER)[0]["text"],
+        what="the edit",
+    )
 
     bot.telegram.inject(updates.private_text(USER, "think about life"))
     assert bot.telegram.wait_for_messages(USER, 2)[1] == "The answer is 42."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.config import DEFAULT_SYSTEM_PROMPT
 from tests.e2e.conftest import BOT_USERNAME, BotHarness
 from tests.support import updates
 
@@ -16,7 +17,11 @@ def test_personal_prompt_is_used_shown_and_reset(bot: BotHarness) -> None:
     bot.telegram.inject(updates.private_text(USER, "hello"))
     bot.telegram.wait_for_messages(USER, 2)
     system = bot.polza.chat_requests()[-1]["messages"][0]
-    assert system == {"role": "system", "content": "Answer like a pirate & be brief"}
+    # Added to the default guidance (language and formatting rules), not replacing it.
+    assert system == {
+        "role": "system",
+        "content": f"{DEFAULT_SYSTEM_PROMPT}\n\nAnswer like a pirate & be brief",
+    }
 
     text = f"@{BOT_USERNAME} ahoy"
     bot.telegram.inject(
@@ -37,4 +42,4 @@ def test_personal_prompt_is_used_shown_and_reset(bot: BotHarness) -> None:
     bot.telegram.wait_for_messages(USER, 5)
     bot.telegram.inject(updates.private_text(USER, "again"))
     bot.telegram.wait_for_messages(USER, 6)
-    assert "pirate" not in bot.polza.chat_requests()[-1]["messages"][0]["content"]
+    assert bot.polza.chat_requests()[-1]["messages"][0]["content"] == DEFAULT_SYSTEM_PROMPT

@@ -9,7 +9,10 @@ Deliberate oddities, each useful to some test:
 
 * ``openai/gpt-4o-mini`` and ``openai/gpt-4o``: vision chat models (text + image input).
 * ``openai/gpt-3.5-turbo``, ``deepseek/deepseek-chat-v3.1``: text-only chat models.
-* several reasoning-capable models (``"reasoning"`` in ``supported_parameters``).
+* several reasoning-capable models (``"reasoning"`` in ``supported_parameters``); three list
+  their allowed efforts in ``parameters.reasoning_effort`` (the shape of the image models'
+  enums): ``google/gemini-2.5-flash`` can switch reasoning off (``none``),
+  ``openai/gpt-5-nano`` (``minimal`` and up) and ``deepseek/deepseek-r1-0528`` cannot.
 * two ids longer than 64 bytes (Telegram ``callback_data`` limit).
 * some models with missing price keys (or an empty ``pricing``).
 * ``aiesa/aiesa-mini``: no ``context_length`` anywhere.
@@ -75,6 +78,7 @@ def _chat(
     pricing: dict[str, Any] | None = None,
     tools: bool = True,
     reasoning: bool = False,
+    efforts: list[str] | None = None,
     tokenizer: str = "Other",
     moderated: bool = False,
     russia: bool = False,
@@ -112,6 +116,8 @@ def _chat(
     if context is not None:
         model["context_length"] = context
         model["max_completion_tokens"] = max_out
+    if efforts:
+        model["parameters"] = {"reasoning_effort": _enum(efforts, efforts[-1])}
     return model
 
 
@@ -288,6 +294,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             context=400000,
             max_out=128000,
             reasoning=True,
+            efforts=["minimal", "low", "medium", "high"],
             tokenizer="GPT",
             pricing=p("2.93", "23.41", input_cache_read_per_million="0.29"),
         ),
@@ -370,6 +377,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             context=1048576,
             max_out=65535,
             reasoning=True,
+            efforts=["none", "low", "medium", "high"],
             tokenizer="Gemini",
             pricing=p(
                 "29.27", "243.88", input_cache_read_per_million="2.93", audio_per_million="97.55"
@@ -432,6 +440,7 @@ def default_catalogue() -> list[dict[str, Any]]:
             context=163840,
             max_out=None,
             reasoning=True,
+            efforts=["low", "medium", "high"],
             tools=False,
             tokenizer="DeepSeek",
             pricing=p("48.78", None),

@@ -15,7 +15,10 @@ welcome =
 
 help-commands =
     <b>Commands:</b>
-    /new — start a new conversation (forget the history)
+    /new — start a new conversation (the old one is saved)
+    /chats — your saved conversations: go back, export, delete
+    /settings — all settings in one menu
+    /mode — mode: translator, editor, programmer…
     /model — choose the chat, image and video models
     /image — draw a picture: <code>/image 16:9 a lighthouse at dusk</code>
     /video — a short video, price shown first: <code>/video 9:16 5s a cat surfing</code>; in any chat, type <code>@bot_name question</code> for a quick answer
@@ -31,15 +34,9 @@ help-commands =
 
 help =
     Just write to me and I'll answer with <code>{ $model }</code>.
-    I remember the conversation until you send /new.
+    I remember the conversation; /new starts a new one and /chats takes you back to earlier ones.
 
     { help-commands }
-
-conversation-cleared = { $count ->
-    [0] The conversation was already empty. Let's start!
-    [one] Done: { $count } message forgotten. Let's start over!
-   *[other] Done: { $count } messages forgotten. Let's start over!
-}
 
 empty-message = Your message is empty. Write something and I'll answer.
 unknown-command = I don't know that command. Send /help to see what I can do.

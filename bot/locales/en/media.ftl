@@ -25,13 +25,16 @@ vision-expired = This button is out of date. Choose a model in /model.
 
 command-reasoning = How hard the model thinks
 reasoning-effort = { $effort ->
+    [none] Off
+    [minimal] Minimal
     [low] Low
     [medium] Medium
     [high] High
-   *[none] Model's default
+    [xhigh] Extra high
+   *[auto] Model's default
 }
 reasoning-choose = 🧠 <b>Reasoning</b> for <code>{ $model }</code>: { $effort }.
-    Higher effort gives better answers to hard questions, but slower and at a higher price. "Model's default" leaves it to the model.
+    Higher effort gives better answers to hard questions, but slower and at a higher price. "Off" answers at once without thinking; "Model's default" leaves it to the model.
 reasoning-not-supported = The model <code>{ $model }</code> doesn't support reasoning settings. Your choice ({ $effort }) applies when you use a reasoning model (see /model).
-reasoning-set = 🧠 Reasoning effort: { $effort }.
+reasoning-set = 🧠 Reasoning for <code>{ $model }</code>: { $effort }.
 reasoning-expired = This button is out of date. Send /reasoning again.
