@@ -63,7 +63,7 @@ class HistoryReader:
         if summarise is None:
             fit = await self._fit(key, allowance, before=before, after=0, images=images)
             return History(await self._load(fit.kept, images), trimmed=fit.left_out is not None)
-        allowance -= SUMMARY_RESERVE_TOKENS
+        allowance -= min(SUMMARY_RESERVE_TOKENS, allowance // 4)
         upto = before - 1 if before is not None else 2**62
         stored = await self._answers.summary(key, upto=upto)
         after = stored.upto if stored else 0

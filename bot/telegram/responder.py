@@ -207,6 +207,7 @@ class Responder:
         answer = await self.chat_service.find_answer(answer_id)
         if answer is None or not press_is_current(answer, turn.message.message_id, action):
             logger.info("Answer %s changed while a press on it waited; ignored", answer_id)
+            await turn.say(turn.text("answer-action-stale"))
             return
         if not await self.within_limits(turn):
             return

@@ -95,21 +95,6 @@ def buttons(sent: dict[str, Any]) -> list[dict[str, Any]]:
     return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
-def press(bot: BotHarness, user_id: int, sent: dict[str, Any], data: str) -> None:
-    assert len(data.encode()) <= 64
-    update = updates.callback_query(user_id, data, sent)
-    bot.telegram.inject(update)
-    query_id = update["callback_query"]["id"]
-    wait_until(
-        lambda: [
-            call
-            for call in bot.telegram.calls("answerCallbackQuery")
-            if call["params"]["callback_query_id"] == query_id
-        ],
-        what=f"the answer to {data}",
-    )
-
-
 def stored_images(bot: BotHarness) -> int:
     with sqlite3.connect(bot.database) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM message_images").fetchone()[0])
@@ -179,7 +164,7 @@ def test_a_model_without_vision_offers_a_switch_that_answers_the_photo(bot: BotH
     (switch,) = buttons(offer)
     assert bot.polza.chat_requests() == [], "nothing is sent to a model that cannot see"
 
-    press(bot, USER, offer, switch["callback_data"])
+    bot.telegram.press(USER, offer, switch["callback_data"])
     bot.telegram.wait_for_messages(USER, 2)
     (request,) = bot.polza.chat_requests()
     assert request["model"] == "openai/gpt-4o-mini"
@@ -196,7 +181,7 @@ def test_a_model_without_vision_offers_a_switch_that_answers_the_photo(bot: BotH
     bot.telegram.wait_for_messages(OTHER, 1)
     offer = bot.telegram.calls("sendMessage", OTHER)[0]["result"]
     bot.restart()
-    press(bot, OTHER, offer, buttons(offer)[0]["callback_data"])
+    bot.telegram.press(OTHER, offer, buttons(offer)[0]["callback_data"])
     wait_until(
         lambda: "send the picture again" in bot.telegram.messages(OTHER)[0]["text"],
         what="the resend request",
@@ -342,7 +327,7 @@ def test_reasoning_effort_thinking_indicator_and_an_empty_answer(bot: BotHarness
     menu = bot.telegram.calls("sendMessage", USER)[0]["result"]
     labels = {button["text"]: button["callback_data"] for button in buttons(menu)}
     assert list(labels) == ["✓ Model's default", "Off", "Minimal", "Low", "Medium", "High"]
-    press(bot, USER, menu, labels["High"])
+    bot.telegram.press(USER, menu, labels["High"])
     wait_until(
         lambda: "gpt-5-nano</code>: High" in bot.telegram.messages(USER)[0]["text"],
         what="the edit",

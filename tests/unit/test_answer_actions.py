@@ -1,0 +1,183 @@
+"""Buttons under answers, edits of the latest message, memory that fits the budget: in process."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
+from aiogram.types import Message
+
+from bot.app import warn_about_retired
+from bot.config import Settings
+from bot.services.context import with_summary
+from bot.services.documents import file_block
+from bot.services.summary import SUMMARY_INSTRUCTION
+from storage import ConversationKey, Database, MessageRepository
+from tests.support import updates
+from tests.unit.inprocess import Harness, running_bot
+
+USER = 5151
+OTHER = 5252
+SUMMARY_MODEL = "openai/gpt-4.1-nano"
+
+
+def answers(bot: Harness) -> list[tuple[SendMessage, Message]]:
+    """The bot's final messages to USER, with what Telegram answered."""
+    return [
+        (method, result)
+        for method, result in zip(bot.session.requests, bot.session.results, strict=True)
+        if isinstance(method, SendMessage) and method.chat_id == USER
+    ]
+
+
+def button(method: SendMessage, emoji: str) -> str:
+    """The callback data of the button whose text starts with `emoji`."""
+    markup = method.reply_markup
+    assert markup is not None and hasattr(markup, "inline_keyboard"), method.text
+    (data,) = [
+        b.callback_data for row in markup.inline_keyboard for b in row if b.text.startswith(emoji)
+    ]
+    assert data is not None
+    return data
+
+
+async def press(bot: Harness, user_id: int, data: str, message: Message) -> str | None:
+    """Press a button; the text of the callback answer."""
+    update = updates.callback_query(
+        user_id, data, message.model_dump(mode="json", exclude_none=True)
+    )
+    await bot.send(update)
+    query_id = update["callback_query"]["id"]
+    (answer,) = [
+        m
+        for m in bot.session.requests
+        if isinstance(m, AnswerCallbackQuery) and m.callback_query_id == query_id
+    ]
+    return answer.text
+
+
+def markup_edits(bot: Harness) -> list[EditMessageReplyMarkup]:
+    return [m for m in bot.session.requests if isinstance(m, EditMessageReplyMarkup)]
+
+
+async def chat_rules(bot: Harness, *rules: dict[str, Any]) -> None:
+    async with bot.http.post(bot.polza.make_url("/_test/chat/rules"), json=list(rules)) as r:
+        assert r.status == 200, await r.text()
+
+
+async def test_buttons_move_to_the_newest_answer_and_old_or_foreign_presses_do_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.send(updates.private_text(USER, "first"))
+        await bot.send(updates.private_text(USER, "second"))
+        (first, first_message), (second, second_message) = answers(bot)
+        old_regenerate = button(first, "🔄")
+        button(second, "🔄")
+        # The older answer lost its buttons when the newer one arrived.
+        (removed,) = markup_edits(bot)
+        assert removed.message_id == first_message.message_id and removed.reply_markup is None
+
+        assert "no longer works" in str(await press(bot, USER, old_regenerate, first_message))
+        foreign = await press(bot, OTHER, button(second, "🔄"), second_message)
+        assert "Only the person who asked" in str(foreign)
+        assert len(await bot.chat_requests()) == 2  # neither press reached Polza
+
+
+async def test_editing_the_latest_message_answers_it_again_and_older_edits_are_ignored(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        await bot.send(updates.private_text(USER, "warm-up"))
+        asked = updates.private_text(USER, "what is 2+2")
+        await bot.send(asked)
+        old_answer = answers(bot)[-1][1]
+        edit = updates.edited(asked)
+        edit["edited_message"]["text"] = "what is 3+3"
+        await bot.send(edit, update_id=900)
+
+        requests = await bot.chat_requests()
+        assert len(requests) == 3
+        contents = [m["content"] for m in requests[-1]["messages"][1:]]
+        assert contents == ["warm-up", "Echo: warm-up", "what is 3+3"]
+        assert answers(bot)[-1][0].text == "Echo: what is 3+3"
+        # The replaced answer stays, marked.
+        (mark,) = [e for e in markup_edits(bot) if e.message_id == old_answer.message_id]
+        assert mark.reply_markup is not None
+        assert mark.reply_markup.inline_keyboard[0][0].text.startswith("↩️")
+
+        # A replayed edit is not answered twice; an edit of an older message is ignored.
+        await bot.send(edit, update_id=900, replayed=True)
+        older = updates.private_text(USER, "warm-up")
+        older["message"]["message_id"] = 1  # not the latest turn
+        await bot.send(updates.edited(older))
+        assert len(await bot.chat_requests()) == 3
+
+        await bot.send(updates.private_text(USER, "next"))
+        contents = [m["content"] for m in (await bot.chat_requests())[-1]["messages"][1:]]
+        assert contents[-3:] == ["what is 3+3", "Echo: what is 3+3", "next"]
+        assert "what is 2+2" not in str(contents) and "Echo: what is 2+2" not in str(contents)
+
+
+async def test_a_document_stays_in_context_while_it_fits(tmp_path: Path) -> None:
+    key = ConversationKey(USER, USER)
+    document = file_block("report.txt", "Quarterly numbers. " * 1600)  # ~30 KB
+    async with running_bot(tmp_path) as bot:
+        db = await Database.open(tmp_path / "bot.sqlite3")  # the file handler stores it so
+        try:
+            await MessageRepository(db).append_exchange(
+                key, document, "Got the report.", "openai/gpt-4o-mini", None
+            )
+        finally:
+            await db.close()
+        for question in ("what is in it?", "and the totals?", "anything else?"):
+            await bot.send(updates.private_text(USER, question))
+        for request in await bot.chat_requests():
+            assert request["messages"][1]["content"] == document
+        assert not any("no longer fit" in m.text for m, _ in answers(bot))
+
+
+async def test_dropped_turns_are_summarised_once_and_recorded_in_the_ledger(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(
+        tmp_path, history_max_tokens=500, history_summary=True, summary_model=SUMMARY_MODEL
+    ) as bot:
+        await chat_rules(bot, {"model": SUMMARY_MODEL, "reply": "They counted to four."})
+        for number in range(1, 5):
+            await bot.send(updates.private_text(USER, f"turn {number} " + "word " * 120))
+
+        requests = await bot.chat_requests()
+        summaries = [r for r in requests if r["model"] == SUMMARY_MODEL]
+        chats = [r for r in requests if r["model"] != SUMMARY_MODEL]
+        assert len(summaries) == 1, "a stored summary is not made again"
+        assert summaries[0]["messages"][0]["content"] == SUMMARY_INSTRUCTION
+        assert "turn 1" in summaries[0]["messages"][1]["content"]
+        system = with_summary(bot.app.deps.settings.system_prompt, "They counted to four.")
+        assert chats[2]["messages"][0]["content"] == system
+        assert chats[3]["messages"][0]["content"] == system
+        assert "turn 3" in chats[3]["messages"][1]["content"]
+
+        notes = [m.text for m, _ in answers(bot) if "short summary" in str(m.text)]
+        assert len(notes) == 1, "told once per conversation"
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as ledger:
+            rows = ledger.execute("SELECT kind, model FROM usage WHERE kind = 'summary'")
+            assert list(rows) == [("summary", SUMMARY_MODEL)]
+
+
+def test_retired_history_settings_get_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(
+        _env_file=None,
+        bot_token="1:A",
+        polza_api_key="k",
+        history_max_turns="20",
+        history_max_chars="24000",
+    )
+    with caplog.at_level(logging.WARNING, logger="bot"):
+        warn_about_retired(settings)
+    (record,) = caplog.records
+    assert "HISTORY_MAX_TURNS and HISTORY_MAX_CHARS are no longer used" in record.message
