@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,11 @@ from bot.app import warn_about_retired
 from bot.config import Settings
 from bot.services.context import with_summary
 from bot.services.documents import file_block
+from bot.services.history import HistoryReader
 from bot.services.summary import SUMMARY_INSTRUCTION
-from storage import ConversationKey, Database, MessageRepository
+from storage import ChatTurn, ConversationKey, Database, MessageRepository
+from storage.answers import AnswerRepository
+from storage.models import TurnSize
 from tests.support import updates
 from tests.unit.inprocess import Harness, running_bot
 
@@ -181,3 +185,34 @@ def test_retired_history_settings_get_one_warning(caplog: pytest.LogCaptureFixtu
         warn_about_retired(settings)
     (record,) = caplog.records
     assert "HISTORY_MAX_TURNS and HISTORY_MAX_CHARS are no longer used" in record.message
+
+
+async def test_history_is_read_only_as_far_as_the_budget_reaches(db: Database) -> None:
+    key = ConversationKey(USER, USER)
+    messages = MessageRepository(db)
+    for number in range(400):
+        await messages.append_exchange(key, f"question {number}", f"answer {number}", "m", None)
+    answers_repo = AnswerRepository(db)
+    pages: list[int] = []
+    loaded: list[int] = []
+    read_sizes, read_turns = answers_repo.turn_sizes, answers_repo.turns
+
+    async def sizes(*args: Any, **kwargs: Any) -> list[TurnSize]:
+        page = await read_sizes(*args, **kwargs)
+        pages.append(len(page))
+        return page
+
+    async def turns(ids: Sequence[int], **kwargs: Any) -> list[ChatTurn]:
+        loaded.extend(ids)
+        return await read_turns(ids, **kwargs)
+
+    answers_repo.turn_sizes = sizes  # type: ignore[method-assign]
+    answers_repo.turns = turns  # type: ignore[method-assign]
+    history = await HistoryReader(answers_repo, image_turns=0).read(key, 100)
+    assert history.trimmed
+    assert [t.content for t in history.turns][-2:] == ["question 399", "answer 399"]
+    assert history.turns[0].role == "user"
+    assert len(pages) == 1 and len(loaded) == len(history.turns) < 20
+
+    everything = await HistoryReader(answers_repo, image_turns=0).read(key, 1_000_000)
+    assert not everything.trimmed and len(everything.turns) == 800
