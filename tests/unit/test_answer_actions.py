@@ -216,3 +216,27 @@ async def test_history_is_read_only_as_far_as_the_budget_reaches(db: Database) -
 
     everything = await HistoryReader(answers_repo, image_turns=0).read(key, 1_000_000)
     assert not everything.trimmed and len(everything.turns) == 800
+
+
+async def test_a_press_counts_against_the_rate_limit(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, rate_limit_per_minute=2) as bot:
+        await bot.send(updates.private_text(USER, "one"))
+        await bot.send(updates.private_text(USER, "two"))
+        method, message = answers(bot)[-1]
+        await press(bot, USER, button(method, "🔄"), message)
+        assert "Too many requests" in str(answers(bot)[-1][0].text)
+        assert len(await bot.chat_requests()) == 2
+
+
+async def test_the_cost_line_after_an_unclosed_code_block_is_not_code(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as bot:
+        await chat_rules(bot, {"reply": "Try this:\n\n```python\nprint('hi')\nprint('there')"})
+        await bot.app.deps.users.ensure(USER, "en")
+        await bot.app.deps.usage_service.set_cost_line(USER, True)
+        await bot.send(updates.private_text(USER, "code please"))
+        ((method, _),) = answers(bot)
+        text = str(method.text)
+        code = [e for e in method.entities or [] if e.type in ("pre", "code")]
+        assert code and "₽" in text
+        cost_at = updates.utf16_len(text[: text.index("₽")])
+        assert all(e.offset + e.length <= cost_at for e in code)
