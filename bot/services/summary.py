@@ -21,6 +21,8 @@ from storage import ChatTurn, ConversationKey
 logger = logging.getLogger(__name__)
 
 SUMMARY_MAX_TOKENS = 600
+# One turn's share of the summary's input: a whole long document is not re-read to summarise it.
+TURN_CHARS = 8000
 SUMMARY_INSTRUCTION = (
     "You keep the memory of a chat between a user and an assistant. Summarise the "
     "conversation below in at most 200 words, in the language of the conversation: the "
@@ -40,7 +42,7 @@ class Summariser:
     ) -> str | None:
         """A summary of `previous` (an earlier summary) followed by `turns`; None on failure."""
         lines = [f"Earlier summary:\n{previous}"] if previous else []
-        lines += [f"{turn.role.capitalize()}: {turn.content}" for turn in turns]
+        lines += [f"{turn.role.capitalize()}: {_clip(turn.content)}" for turn in turns]
         messages = [
             {"role": "system", "content": SUMMARY_INSTRUCTION},
             {"role": "user", "content": "\n\n".join(lines)},
@@ -70,3 +72,7 @@ class Summariser:
             logger.warning("No summary for user %s: %r", key.user_id, error)
             return None
         return text.strip() or None
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= TURN_CHARS else text[:TURN_CHARS] + " […]"
