@@ -168,6 +168,8 @@ async def test_dropped_turns_are_summarised_once_and_recorded_in_the_ledger(
 
         notes = [m.text for m, _ in answers(bot) if "short summary" in str(m.text)]
         assert len(notes) == 1, "told once per conversation"
+        report = await bot.app.deps.usage_service.report(USER)
+        assert [t.kind for t in report.today.kinds if t.requests] == ["chat", "summary"]
         with sqlite3.connect(tmp_path / "bot.sqlite3") as ledger:
             rows = ledger.execute("SELECT kind, model FROM usage WHERE kind = 'summary'")
             assert list(rows) == [("summary", SUMMARY_MODEL)]
