@@ -242,3 +242,20 @@ async def test_the_cost_line_after_an_unclosed_code_block_is_not_code(tmp_path: 
         assert code and "₽" in text
         cost_at = updates.utf16_len(text[: text.index("₽")])
         assert all(e.offset + e.length <= cost_at for e in code)
+
+
+async def test_a_continuation_is_stored_as_part_of_the_answer(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, max_answer_tokens=5) as bot:
+        await chat_rules(
+            bot,
+            {"match": "Continue it exactly", "reply": " and the end."},
+            {"match": "story", "reply": "Once upon a time there lived a fox."},
+        )
+        await bot.send(updates.private_text(USER, "story"))
+        method, message = answers(bot)[-1]
+        assert str(method.text).startswith("Once upon a time ")
+        await press(bot, USER, button(method, "▶️"), message)
+        assert answers(bot)[-1][0].text == "and the end."
+        await bot.send(updates.private_text(USER, "next"))
+        history = [m["content"] for m in (await bot.chat_requests())[-1]["messages"][1:]]
+        assert history == ["story", "Once upon a time the and the end.", "next"]
