@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram_i18n import I18nContext
@@ -12,7 +12,13 @@ from aiogram_i18n import I18nContext
 from bot.i18n import tr
 from bot.middlewares import REPLAYED, ConversationLocks
 from bot.services.limits import SpendingGuard
-from bot.telegram.answer_keyboard import REPLACED, AnswerAction, press_is_current
+from bot.telegram.answer_keyboard import (
+    CONTINUE,
+    REGENERATE,
+    REPLACED,
+    AnswerAction,
+    press_is_current,
+)
 from bot.telegram.responder import Responder, Turn
 from storage import UserRecord
 
@@ -75,5 +81,7 @@ async def _answer_quietly(query: CallbackQuery, text: str | None = None) -> None
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(on_answer_action, AnswerAction.filter())
+    # Only these actions: another feature's button on the same keyboard has its own handler.
+    actions = {CONTINUE, REGENERATE, REPLACED}
+    router.callback_query.register(on_answer_action, AnswerAction.filter(F.action.in_(actions)))
     return router

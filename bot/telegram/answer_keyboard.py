@@ -2,7 +2,9 @@
 
 Every button acts on one stored answer (`AnswerAction.answer_id`); a press is valid only on
 the message that carries that answer's buttons now (see handlers/answer_actions.py). Adding a
-button: one flag on `AnswerButtons`, one line in `answer_keyboard`, one action name.
+button: one flag on `AnswerButtons`, one line in `answer_keyboard`, one action name, and a
+handler registered with `AnswerAction.filter(F.action == THE_ACTION)`; `press_is_current`
+tells whether the press is on the latest answer's message.
 """
 
 from __future__ import annotations
