@@ -150,7 +150,10 @@ class ConversationOrderMiddleware(BaseMiddleware):
         data["conversation"] = key
         if command_name(message.text) in STOP_COMMANDS:
             return await handler(event, data)  # it must not wait behind what it stops
-        if not leads_to_polza(message):
+        # An edit reaches Polza only when it is of the latest turn, which takes a lookup: its
+        # handler takes the rate slot once it knows (handlers/edits.py).
+        edit = isinstance(event, Update) and event.edited_message is not None
+        if edit or not leads_to_polza(message):
             return await self._locks.run(key, lambda: handler(event, data))
         refusal = self._admit(key)
         if refusal is not None:

@@ -6,13 +6,18 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from bot.services.chat import Redo
+from bot.services.limits import SpendingGuard
 from bot.telegram.addressing import Addressing
 from bot.telegram.responder import Responder, Turn
 from handlers.chat import user_turn
 
 
 async def on_edited(
-    message: Message, turn: Turn, addressing: Addressing, responder: Responder
+    message: Message,
+    turn: Turn,
+    addressing: Addressing,
+    responder: Responder,
+    spending_guard: SpendingGuard,
 ) -> None:
     answer = await responder.chat_service.answer_to_message(turn.conversation, message.message_id)
     if answer is None or not addressing.text:
@@ -20,6 +25,11 @@ async def on_edited(
     text = user_turn(addressing, has_media=False)
     if text == answer.question:
         return  # Telegram reports other changes as edits too (a link preview, say)
+    # Taken here, not on arrival: edits that are ignored cost nothing.
+    verdict = spending_guard.take_rate_slot(turn.conversation.user_id)
+    if verdict is not None:
+        await turn.refuse(verdict)
+        return
     if await responder.within_limits(turn):
         await responder.answer(turn, text, redo=Redo(answer, "edit"))
 

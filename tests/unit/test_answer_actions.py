@@ -259,3 +259,23 @@ async def test_a_continuation_is_stored_as_part_of_the_answer(tmp_path: Path) ->
         await bot.send(updates.private_text(USER, "next"))
         history = [m["content"] for m in (await bot.chat_requests())[-1]["messages"][1:]]
         assert history == ["story", "Once upon a time the and the end.", "next"]
+
+
+async def test_only_an_edit_that_is_answered_again_counts_against_the_rate_limit(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, rate_limit_per_minute=2) as bot:
+        first = updates.private_text(USER, "first")
+        second = updates.private_text(USER, "second")
+        await bot.send(first)
+        await bot.send(second)
+        for typo_fix in ("firsst", "first!"):  # edits of an older message: ignored, free
+            edit = updates.edited(first)
+            edit["edited_message"]["text"] = typo_fix
+            await bot.send(edit)
+        assert [m.text for m, _ in answers(bot)] == ["Echo: first", "Echo: second"]
+        edit = updates.edited(second)
+        edit["edited_message"]["text"] = "second, edited"
+        await bot.send(edit)
+        assert "Too many requests" in str(answers(bot)[-1][0].text)
+        assert len(await bot.chat_requests()) == 2
