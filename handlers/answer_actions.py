@@ -17,7 +17,6 @@ from bot.telegram.answer_keyboard import (
     REGENERATE,
     REPLACED,
     AnswerAction,
-    press_is_current,
 )
 from bot.telegram.responder import Responder, Turn
 from storage import UserRecord
@@ -53,7 +52,9 @@ async def on_answer_action(
     if data.get(REPLAYED) and await responder.resend_stored(turn):
         await _answer_quietly(query)
         return
-    if not press_is_current(answer, message.message_id, action):
+    # A newer answer settles it now; whether this message still carries the answer's buttons
+    # is checked in turn (an answer being delivered is given its message first).
+    if not answer.latest or (action == CONTINUE and not answer.cut):
         await query.answer(tr(i18n, "answer-action-stale"))
         return
     key = answer.key
