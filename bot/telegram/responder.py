@@ -139,6 +139,7 @@ class Responder:
         files: Sequence[FileData] = (),
         stored_text: str | None = None,
         redo: Redo | None = None,
+        editable: bool = True,
     ) -> ChatOutcome | None:
         """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
 
@@ -148,7 +149,8 @@ class Responder:
         switch. `web_search`: answer with web search (None: as the user chose with /search);
         `files` go as file parts and history keeps `stored_text` instead of `user_text`.
         With `redo`, the conversation's latest answer is answered again (regenerate, an
-        edited question) or continued.
+        edited question) or continued. `editable`: an edit of the user's message (the turn's
+        only one) answers it again.
         """
         question = Question(
             user_text=user_text,
@@ -160,7 +162,7 @@ class Responder:
             web_search=turn.user.web_search if web_search is None else web_search,
             files=files,
             stored_text=stored_text,
-            message_id=None if redo is not None else turn.message.message_id,
+            message_id=turn.message.message_id if editable and redo is None else None,
             redo=redo,
         )
         conversation = turn.conversation

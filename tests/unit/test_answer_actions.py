@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -279,3 +280,13 @@ async def test_only_an_edit_that_is_answered_again_counts_against_the_rate_limit
         await bot.send(edit)
         assert "Too many requests" in str(answers(bot)[-1][0].text)
         assert len(await bot.chat_requests()) == 2
+
+
+async def test_an_edit_of_one_piece_of_a_merged_turn_is_ignored(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, merge_window_seconds=0.3) as bot:
+        first = updates.private_text(USER, "part one")
+        await asyncio.gather(bot.send(first), bot.send(updates.private_text(USER, "part two")))
+        edit = updates.edited(first)
+        edit["edited_message"]["text"] = "part one, fixed"
+        await bot.send(edit)
+        assert len(await bot.chat_requests()) == 1
