@@ -62,6 +62,7 @@ from bot.services.model_filter import ModelFilter
 from bot.services.pictures import PictureNormaliser
 from bot.services.polza import PolzaClient
 from bot.services.running import RunningAnswers
+from bot.services.summary import Summariser
 from bot.services.transcription import TranscriptionService
 from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
@@ -87,6 +88,7 @@ from storage import (
     UsageRepository,
     UserRepository,
 )
+from storage.answers import AnswerRepository
 from storage.inbox import InboxRepository
 from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
@@ -181,6 +183,7 @@ async def open_app(
     )
     await access.load()
     warn_about_openness(settings, access)
+    warn_about_retired(settings)
     spending_guard = SpendingGuard(
         usage_repo,
         settings.daily_budget_rub,
@@ -211,11 +214,15 @@ async def open_app(
     chat_service = JournaledChatService(
         polza,
         MessageRepository(db),
-        HistoryLimits(
-            settings.history_max_turns, settings.history_max_chars, settings.history_image_turns
-        ),
+        HistoryLimits(settings.history_max_tokens, settings.history_image_turns),
         max_answer_tokens=settings.max_answer_tokens or None,
+        answers=AnswerRepository(db),
         catalogue=catalogue,
+        summariser=(
+            Summariser(polza, catalogue, settings.summary_model)
+            if settings.history_summary
+            else None
+        ),
         journal=ops.journal,
     )
     image_service = JournaledImages(
@@ -378,6 +385,25 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
     return dp, i18n_core
+
+
+def warn_about_retired(settings: Settings) -> None:
+    """One WARNING line for settings an older .env may still carry; they change nothing."""
+    retired = [
+        name
+        for name, value in (
+            ("HISTORY_MAX_TURNS", settings.history_max_turns),
+            ("HISTORY_MAX_CHARS", settings.history_max_chars),
+        )
+        if value is not None
+    ]
+    if retired:
+        logger.warning(
+            "%s no longer used and ignored: history is bounded by HISTORY_MAX_TOKENS (%d) and"
+            " the model's context window",
+            " and ".join(retired) + (" is" if len(retired) == 1 else " are"),
+            settings.history_max_tokens,
+        )
 
 
 def warn_about_openness(settings: Settings, access: AccessPolicy) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject
 from aiogram_i18n import I18nContext
 
 from bot.i18n import tr
-from bot.middlewares import ARRIVAL_REFUSAL, ArrivalRefusal
+from bot.middlewares import ARRIVAL_REFUSAL, ArrivalRefusal, incoming
 from bot.telegram.albums import PendingAlbum
 from bot.telegram.merging import settle_merged
 from bot.telegram.replies import reply_to
@@ -28,7 +28,7 @@ class ArrivalRefusalMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         refusal: ArrivalRefusal | None = data.get(ARRIVAL_REFUSAL)
-        message = event.message if isinstance(event, Update) else None
+        message = incoming(event)
         if refusal is None or message is None:
             return await handler(event, data)
         album: PendingAlbum | None = data.get("album")

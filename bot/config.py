@@ -87,9 +87,14 @@ class Settings(BaseSettings):
     balance_alert_rub: float = Field(default=0, ge=0)
     balance_check_interval_seconds: float = Field(default=300.0, ge=0)
 
-    # How much history goes with each request.
-    history_max_turns: int = Field(default=20, ge=1, le=500)
-    history_max_chars: int = Field(default=24_000, ge=500)
+    # How much history goes with each request (estimated tokens), within the model's window.
+    history_max_tokens: int = Field(default=32_000, ge=500)
+    # Turns that no longer fit are replaced by a short summary made by SUMMARY_MODEL.
+    history_summary: bool = False
+    summary_model: str = "openai/gpt-4o-mini"
+    # Retired: history is bounded by HISTORY_MAX_TOKENS now. Read only to warn, once, at start.
+    history_max_turns: str | None = None
+    history_max_chars: str | None = None
     # How many of the newest image turns keep their images in later requests.
     history_image_turns: int = Field(default=2, ge=0, le=20)
 

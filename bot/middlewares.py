@@ -40,6 +40,14 @@ ArrivalRefusal = Literal["queue_full"] | LimitVerdict
 ARRIVAL_REFUSAL = "arrival_refusal"  # its key in the handler data
 
 
+def incoming(event: TelegramObject) -> Message | None:
+    """The message an update brings: a new one, or an edit of an earlier one (answered the
+    same way: an edit of the user's latest turn re-answers it, see handlers/edits.py)."""
+    if not isinstance(event, Update):
+        return None
+    return event.message or event.edited_message
+
+
 class ConversationLocks:
     """One FIFO lock per conversation, dropped when nobody holds or waits for it.
 
@@ -97,7 +105,7 @@ class AddressingMiddleware(BaseMiddleware):
         self._keyword = keyword
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        message = event.message if isinstance(event, Update) else None
+        message = incoming(event)
         if message is None:
             return await handler(event, data)
         if message.from_user is None or message.from_user.is_bot:
@@ -133,7 +141,7 @@ class ConversationOrderMiddleware(BaseMiddleware):
         self._guard = guard
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        message = event.message if isinstance(event, Update) else None
+        message = incoming(event)
         if message is None:
             return await handler(event, data)
         key = conversation_key(message)
@@ -142,7 +150,10 @@ class ConversationOrderMiddleware(BaseMiddleware):
         data["conversation"] = key
         if command_name(message.text) in STOP_COMMANDS:
             return await handler(event, data)  # it must not wait behind what it stops
-        if not leads_to_polza(message):
+        # An edit reaches Polza only when it is of the latest turn, which takes a lookup: its
+        # handler takes the rate slot once it knows (handlers/edits.py).
+        edit = isinstance(event, Update) and event.edited_message is not None
+        if edit or not leads_to_polza(message):
             return await self._locks.run(key, lambda: handler(event, data))
         refusal = self._admit(key)
         if refusal is not None:
@@ -201,13 +212,14 @@ class TurnMiddleware(BaseMiddleware):
         self._responder = responder
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Update) or event.message is None:
+        message = incoming(event)
+        if not isinstance(event, Update) or message is None:
             return await handler(event, data)
         conversation = data.get("conversation")
         user_record = data.get("user_record")
         i18n = data.get("i18n")
         if conversation and user_record and i18n is not None:
-            turn = Turn(event.message, conversation, user_record, i18n, event.update_id)
+            turn = Turn(message, conversation, user_record, i18n, event.update_id)
             # Only an update handled again after a restart can have a stored answer already.
             if data.get(REPLAYED) and await self._responder.resend_stored(turn):
                 await settle_merged(data)  # the stored answer answered every piece
@@ -233,11 +245,12 @@ class ReplayLimitMiddleware(BaseMiddleware):
         await settle_merged(data)  # one apology for all the pieces
         text = tr(i18n, "replay-apology")
         try:
-            if event.message is not None:
-                if event.message.chat.type == ChatType.PRIVATE:
-                    await event.message.answer(text)  # in the message's topic, if any
+            message = incoming(event)
+            if message is not None:
+                if message.chat.type == ChatType.PRIVATE:
+                    await message.answer(text)  # in the message's topic, if any
                 else:
-                    await event.message.reply(text)
+                    await message.reply(text)
             elif event.callback_query is not None:
                 await event.callback_query.answer(text, show_alert=True)
         except TelegramAPIError as error:

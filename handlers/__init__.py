@@ -4,10 +4,12 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    answer_actions,
     chat,
     common,
     conversation,
     document,
+    edits,
     errors,
     fallback,
     groups,
@@ -42,6 +44,7 @@ def create_routers() -> list[Router]:
         admin,
         usage,
         stop,
+        answer_actions,
         common,
         conversation,
         language,
@@ -58,6 +61,7 @@ def create_routers() -> list[Router]:
         photo,
         document,
         chat,
+        edits,
         fallback,
     ]
     return [module.create_router() for module in modules]

@@ -61,12 +61,14 @@ async def on_text(
             lead if part is message else _piece(part, await read(part, bot, keyword))
             for part in await merged.complete()
         ]
-    text = "\n\n".join(piece for piece in pieces if piece)
+    given = [piece for piece in pieces if piece]
+    text = "\n\n".join(given)
     if not text:
         await turn.say(turn.text("empty-message"))
         return
     if await responder.within_limits(turn):
-        await responder.answer(turn, text)
+        # An edit of one piece of a merged turn cannot stand for the whole turn.
+        await responder.answer(turn, text, editable=len(given) == 1)
 
 
 def create_router() -> Router:

@@ -10,7 +10,7 @@ import aiosqlite
 from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
 from storage.db import Database
 from storage.images import insert_images, load_images, prune_images
-from storage.models import ChatTurn, ConversationKey, ImageData
+from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData
 
 
 class MessageRepository:
@@ -47,32 +47,39 @@ class MessageRepository:
         images: Sequence[ImageData] = (),
         keep_image_turns: int = 0,
         update_id: int | None = None,
-    ) -> None:
+        telegram_message_id: int | None = None,
+        finish_reason: str | None = None,
+    ) -> ExchangeIds:
         """Store a user turn (with its images) and its answer, linked to the call's ledger row,
-        or nothing at all; then drop the images of all but the newest `keep_image_turns`."""
+        or nothing at all; then drop the images of all but the newest `keep_image_turns`.
+
+        `telegram_message_id` is the user's own message; `finish_reason` why the answer ended.
+        """
         now = time.time()
         async with self._db.transaction() as tx:
             conversation = await _active_conversation(tx, key, user_content, now)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id, conversation_id)"
-                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?)",
-                (*owner(key), user_content, now, update_id, conversation),
+                " created_at, update_id, conversation_id, telegram_message_id)"
+                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?, ?)",
+                (*owner(key), user_content, now, update_id, conversation, telegram_message_id),
             )
+            user_row = cursor.lastrowid or 0
             if images:
                 if keep_image_turns > 0 and cursor.lastrowid is not None:
                     await insert_images(tx, cursor.lastrowid, images)
                 await prune_images(tx, key, keep_image_turns)
             cursor = await tx.execute(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id, conversation_id) VALUES (?, ?, ?, 'assistant', ?, ?, ?,"
-                " ?, ?)",
-                (*owner(key), answer, model, now, update_id, conversation),
+                " created_at, update_id, conversation_id, finish_reason)"
+                " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?)",
+                (*owner(key), answer, model, now, update_id, conversation, finish_reason),
             )
             if usage_id is not None:
                 await tx.execute(
                     "UPDATE usage SET message_id = ? WHERE id = ?", (cursor.lastrowid, usage_id)
                 )
+        return ExchangeIds(user_turn=user_row, answer=cursor.lastrowid or 0)
 
     async def answer_to_update(self, update_id: int) -> str | None:
         """The stored answer to a Telegram update, if its exchange was stored."""

@@ -223,6 +223,27 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         ),
     ),
     (
+        12,
+        "answer_actions_and_summaries",
+        (
+            # User turn: the user's Telegram message (an edit of it re-answers it). Answer:
+            # the Telegram message carrying its buttons (a press on any other is stale).
+            "ALTER TABLE messages ADD COLUMN telegram_message_id INTEGER",
+            # Why the answer ended ('length': cut by the output limit, it can be continued).
+            "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
+            # A short summary of a conversation's turns up to and including `message_id`,
+            # sent in place of those turns once they no longer fit (HISTORY_SUMMARY=on).
+            """
+            CREATE TABLE history_summaries (
+                message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+                content TEXT NOT NULL,
+                model TEXT NOT NULL,
+                created_at REAL NOT NULL
+            )
+            """,
+        ),
+    ),
+    (
         13,
         "saved_conversations_and_modes",
         (

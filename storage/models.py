@@ -34,6 +34,53 @@ class ChatTurn:
     content: str
     # Only the newest image-bearing turns keep their images; older ones keep the text alone.
     images: tuple[ImageData, ...] = ()
+    id: int = 0  # its row, when read for a request
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeIds:
+    """The stored rows of one exchange: the user's turn and its answer."""
+
+    user_turn: int
+    answer: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """An answer in history, with the user turn it answers and where it is in Telegram."""
+
+    id: int
+    key: ConversationKey
+    user_turn: int
+    question: str
+    content: str
+    model: str | None
+    telegram_message_id: int | None  # the message carrying its buttons
+    finish_reason: str | None
+    latest: bool  # no newer answer in its conversation
+
+    @property
+    def cut(self) -> bool:
+        """Ended by the output limit: it can be continued."""
+        return self.finish_reason == "length"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSize:
+    """A stored turn's size, to decide whether it fits before its text is read."""
+
+    id: int
+    role: Role
+    chars: int
+    images: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary of a conversation's turns up to and including `upto` (a message id)."""
+
+    upto: int
+    content: str
 
 
 @dataclass(frozen=True, slots=True)

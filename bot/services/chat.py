@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -18,9 +19,12 @@ from bot.services.context import (
     Overflow,
     PreparedRequest,
     context_budget,
+    fixed_tokens,
     prepare_request,
+    with_summary,
 )
 from bot.services.errors import PolzaError, PolzaErrorKind
+from bot.services.history import History, HistoryReader
 from bot.services.limits import LimitExceeded, LimitVerdict
 from bot.services.metering import Charge, chat_ceiling
 from bot.services.model_lookup import catalogue_snapshot
@@ -34,7 +38,10 @@ from bot.services.polza import (
 )
 from bot.services.polza_shapes import PolzaUsage
 from bot.services.reasoning import effort_to_send
+from bot.services.summary import Summariser
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
+from storage.answers import AnswerRepository
+from storage.models import StoredAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +57,22 @@ class AnswerSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class HistoryLimits:
-    max_turns: int
-    max_chars: int
+    max_tokens: int  # history sent with one request, on top of the model's own window
     image_turns: int = 0  # how many of the newest image turns keep their images
+
+
+@dataclass(frozen=True, slots=True)
+class Redo:
+    """Answer a stored turn again rather than a new one."""
+
+    answer: StoredAnswer  # the conversation's latest answer
+    # "regenerate": a new answer replaces it; "continue": the cut answer goes on;
+    # "edit": the user changed the question (`Question.user_text`), a new answer replaces it.
+    kind: str = "regenerate"
+
+    @property
+    def continues(self) -> bool:
+        return self.kind == "continue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +90,8 @@ class Question:
     # What history keeps of the turn when it differs from what is sent (files sent as file
     # parts are kept as their text); None: `user_text`.
     stored_text: str | None = None
+    message_id: int | None = None  # the user's Telegram message, stored with the turn
+    redo: Redo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +105,12 @@ class ChatOutcome:
     stopped: bool = False  # the user stopped it; `text` is what had arrived by then
     # Earlier turns no longer fit the model's context, and the user has not been told yet.
     trim_notice: bool = False
+    summarised: bool = False  # those turns went as a summary
+    finish_reason: str | None = None
+    answer_id: int | None = None  # the stored answer (its buttons act on it)
+    # The Telegram message of the answer this one follows or replaces: its buttons go.
+    superseded: int | None = None
+    replaced: bool = False  # that answer was replaced by this one (not just followed)
     images_refused: bool = False  # the model cannot take the images that were sent
     overflow: Overflow | None = None  # the message alone is too long for the model
     sources: tuple[Citation, ...] = ()  # web pages the answer cites (web search)
@@ -91,6 +119,11 @@ class ChatOutcome:
     def interrupted(self) -> bool:
         """Some text arrived, then the stream failed: the text is kept."""
         return self.error is not None and bool(self.text.strip())
+
+    @property
+    def cut(self) -> bool:
+        """Text arrived and the output limit ended it: it can be continued."""
+        return self.finish_reason == "length" and self.error is None and not self.stopped
 
 
 _IMAGE_REFUSAL_WORDS = ("image", "vision", "modalit", "изображ")
@@ -144,13 +177,18 @@ class ChatService:
         limits: HistoryLimits,
         max_answer_tokens: int | None = None,
         *,
+        answers: AnswerRepository,
         catalogue: ModelCatalogue | None = None,
+        summariser: Summariser | None = None,
     ) -> None:
         self._polza = polza
         self._messages = messages
+        self._answers = answers
         self._limits = limits
         self._max_answer_tokens = max_answer_tokens
         self._catalogue = catalogue
+        self._summariser = summariser
+        self._history = HistoryReader(answers, image_turns=limits.image_turns)
 
     async def reply(
         self,
@@ -168,7 +206,8 @@ class ChatService:
         the usage ledger whatever happened (the gateway's meter writes it).
         """
         info = await self._model_info(question.model)
-        prepared, max_tokens = await self._prepare(key, question, info)
+        question = await self._with_turn_images(question, info)
+        prepared, max_tokens, history = await self._prepare(key, question, info)
         if isinstance(prepared, Overflow):
             logger.debug(
                 "Message of user %s too long for %s: ~%d tokens, %d allowed",
@@ -200,35 +239,60 @@ class ChatService:
         stopped = await _wait_or_stop(streaming, stop)
         outcome = _outcome(question, prepared, progress, charge, stopped)
         if outcome.text.strip():
-            outcome = await self._store(key, question, outcome, charge, prepared.trimmed)
+            trimmed = prepared.trimmed or history.trimmed
+            outcome = dataclasses.replace(outcome, summarised=history.summary is not None)
+            outcome = await self._store(key, question, outcome, charge, trimmed)
         return outcome
 
     async def _prepare(
         self, key: ConversationKey, question: Question, info: ModelInfo | None
-    ) -> tuple[PreparedRequest | Overflow, int]:
-        """The request's messages (history fitted to the model) and the `max_tokens` to send."""
+    ) -> tuple[PreparedRequest | Overflow, int, History]:
+        """The request's messages (history fitted to the model), the `max_tokens` to send and
+        the history read."""
         # Unknown models get this conversation's earlier images only once known to see them.
         history_images = info is not None and info.vision
-        limits = self._limits
-        history = await self._messages.recent(
-            key, limits.max_turns, image_turns=limits.image_turns if history_images else 0
-        )
         budget = context_budget(
             info.context_length if info else None,
             info.max_completion_tokens if info else None,
             self._max_answer_tokens,
         )
+        redo = question.redo
+        continuation = redo.answer.content if redo is not None and redo.continues else None
+        fixed = fixed_tokens(
+            question.system_prompt, question.user_text, len(question.images), continuation
+        ) + sum(file.tokens for file in question.files)
+        allowance = max(0, min(self._limits.max_tokens, budget.prompt_tokens - fixed))
+        summariser = self._summariser
+        history = await self._history.read(
+            key,
+            allowance,
+            before=redo.answer.user_turn if redo is not None else None,
+            images=history_images,
+            summarise=(
+                functools.partial(summariser.summarise, key) if summariser is not None else None
+            ),
+            summary_model=summariser.model if summariser is not None else "",
+        )
         prepared = prepare_request(
-            question.system_prompt,
-            history,
+            with_summary(question.system_prompt, history.summary),
+            history.turns,
             question.user_text,
             images=question.images,
             files=question.files,
-            max_chars=limits.max_chars,
             budget=budget,
             history_images=history_images,
+            continuation=continuation,
         )
-        return prepared, budget.answer_reserve
+        return prepared, budget.answer_reserve, history
+
+    async def _with_turn_images(self, question: Question, info: ModelInfo | None) -> Question:
+        """A turn answered again keeps the images it was sent with, while they are stored."""
+        redo = question.redo
+        if redo is None or question.images or info is None or not info.vision:
+            return question
+        turns = await self._answers.turns([redo.answer.user_turn], image_turns=1)
+        images = turns[0].images if turns else ()
+        return dataclasses.replace(question, images=images) if images else question
 
     async def _store(
         self,
@@ -241,7 +305,30 @@ class ChatService:
         """Store the exchange; a storage failure is reported on the outcome, never raised:
         the user who watched the answer stream in still gets it."""
         try:
-            await self._messages.append_exchange(
+            answer_id, superseded, replaced = await self._save(key, question, outcome, charge)
+            trim_notice = trimmed and await self._first_trim(key)
+        except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
+            logger.error("Could not store the answer for user %s: %r", key.user_id, error)
+            return dataclasses.replace(outcome, store_failed=True)
+        except Exception:
+            logger.exception("Could not store the answer for user %s", key.user_id)
+            return dataclasses.replace(outcome, store_failed=True)
+        return dataclasses.replace(
+            outcome,
+            trim_notice=trim_notice,
+            answer_id=answer_id,
+            superseded=superseded,
+            replaced=replaced,
+        )
+
+    async def _save(
+        self, key: ConversationKey, question: Question, outcome: ChatOutcome, charge: Charge
+    ) -> tuple[int, int | None, bool]:
+        """Store the answer: a new exchange, or in place of (or after) the answer redone."""
+        redo = question.redo
+        if redo is None:
+            previous = await self._answers.latest(key)
+            ids = await self._messages.append_exchange(
                 key,
                 question.user_text if question.stored_text is None else question.stored_text,
                 outcome.text,
@@ -250,15 +337,22 @@ class ChatService:
                 images=question.images,
                 keep_image_turns=self._limits.image_turns,
                 update_id=question.update_id,
+                telegram_message_id=question.message_id,
+                finish_reason=outcome.finish_reason,
             )
-            trim_notice = trimmed and await self._first_trim(key)
-        except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
-            logger.error("Could not store the answer for user %s: %r", key.user_id, error)
-            return dataclasses.replace(outcome, store_failed=True)
-        except Exception:
-            logger.exception("Could not store the answer for user %s", key.user_id)
-            return dataclasses.replace(outcome, store_failed=True)
-        return dataclasses.replace(outcome, trim_notice=trim_notice)
+            superseded = previous.telegram_message_id if previous is not None else None
+            return ids.answer, superseded, False
+        answer = redo.answer
+        await self._answers.replace(
+            answer.id,
+            answer.content + outcome.text if redo.continues else outcome.text,
+            question.model,
+            charge.record_id,
+            finish_reason=outcome.finish_reason,
+            update_id=question.update_id,
+            question=(answer.user_turn, question.user_text) if redo.kind == "edit" else None,
+        )
+        return answer.id, answer.telegram_message_id, not redo.continues
 
     async def _model_info(self, model: str) -> ModelInfo | None:
         if self._catalogue is None:
@@ -293,6 +387,22 @@ class ChatService:
         except LimitExceeded as refusal:
             into.limit = refusal.verdict
 
+    async def find_answer(self, answer_id: int) -> StoredAnswer | None:
+        return await self._answers.get(answer_id)
+
+    async def answer_to_message(
+        self, key: ConversationKey, telegram_message_id: int
+    ) -> StoredAnswer | None:
+        """The latest answer when it answers this user message (its newest turn)."""
+        return await self._answers.answer_to_message(key, telegram_message_id)
+
+    async def attach_message(self, answer_id: int, telegram_message_id: int) -> None:
+        """Remember the Telegram message carrying the answer's buttons (best effort)."""
+        try:
+            await self._answers.attach_message(answer_id, telegram_message_id)
+        except (sqlite3.Error, OSError) as error:
+            logger.error("Could not remember the message of answer %s: %r", answer_id, error)
+
     async def stored_answer(self, update_id: int) -> str | None:
         """The answer already stored for this update (it was replayed after a crash)."""
         return await self._messages.answer_to_update(update_id)
@@ -317,6 +427,7 @@ def _outcome(
         logger.warning("Polza chat failed for user %s: %s", charge.user_id, error.log_fields())
     return ChatOutcome(
         text=text,
+        finish_reason=end.finish_reason if end is not None else None,
         error=error,
         usage=charge.usage,
         record=charge.record,

@@ -29,7 +29,12 @@ def estimate_text_tokens(text: str) -> int:
 
 
 def estimate_message_tokens(text: str, images: int = 0) -> int:
-    return MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(text) + images * IMAGE_TOKENS
+    return estimate_turn_tokens(len(text), images)
+
+
+def estimate_turn_tokens(chars: int, images: int = 0) -> int:
+    """A message known only by its length and how many images it has."""
+    return MESSAGE_OVERHEAD_TOKENS + math.ceil(chars / CHARS_PER_TOKEN) + images * IMAGE_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,30 @@ def message_content(
     return parts
 
 
+CONTINUE_INSTRUCTION = (
+    "Your previous answer was cut off by the length limit. Continue it exactly where it "
+    "stopped, without repeating anything and without any preface."
+)
+
+
+def with_summary(system_prompt: str, summary: str | None) -> str:
+    """The system prompt, followed by the summary of turns left out, when there is one."""
+    if not summary:
+        return system_prompt
+    return f"{system_prompt}\n\nSummary of the earlier part of this conversation:\n{summary}"
+
+
+def fixed_tokens(
+    system_prompt: str, user_text: str, images: int = 0, continuation: str | None = None
+) -> int:
+    """What a request takes besides its history."""
+    tokens = estimate_message_tokens(system_prompt) + estimate_message_tokens(user_text, images)
+    if continuation is not None:
+        tokens += estimate_message_tokens(continuation)
+        tokens += estimate_message_tokens(CONTINUE_INSTRUCTION)
+    return tokens
+
+
 def prepare_request(
     system_prompt: str,
     history: Sequence[ChatTurn],
@@ -143,34 +172,29 @@ def prepare_request(
     *,
     images: Sequence[ImageData] = (),
     files: Sequence[FileData] = (),
-    max_chars: int,
     budget: ContextBudget | None = None,
     history_images: bool = True,
+    continuation: str | None = None,
 ) -> PreparedRequest | Overflow:
     """System prompt, the newest turns that fit, then the new message.
 
-    Turns are dropped oldest first: to stay within `max_chars` of text (the configured cap,
-    silently) and within `budget` (the model's window, reported as `trimmed`). The new message
-    always goes; if it cannot fit at all the answer is an `Overflow`.
+    Turns are dropped oldest first to stay within `budget` (the model's window, reported as
+    `trimmed`). The new message always goes; if it cannot fit at all the answer is an
+    `Overflow`. With `continuation` (a cut answer), the request ends with that answer as the
+    assistant's turn and a request to go on from where it stopped.
     """
-    fixed = (
-        estimate_message_tokens(system_prompt)
-        + estimate_message_tokens(user_text, len(images))
-        + sum(file.tokens for file in files)
+    fixed = fixed_tokens(system_prompt, user_text, len(images), continuation) + sum(
+        file.tokens for file in files
     )
     tokens_left = math.inf if budget is None else budget.prompt_tokens - fixed
     if budget is not None and tokens_left < 0:
         return Overflow(tokens=fixed, limit=budget.prompt_tokens)
-    chars_left = max_chars - len(system_prompt) - len(user_text)
     kept: list[ChatTurn] = []
     used = fixed
     trimmed = False
     for turn in reversed(history):
         turn_images = len(turn.images) if history_images else 0
         cost = estimate_message_tokens(turn.content, turn_images)
-        chars_left -= len(turn.content)
-        if chars_left < 0:
-            break
         if cost > tokens_left:
             trimmed = True
             break
@@ -185,5 +209,8 @@ def prepare_request(
         content = message_content(turn.content, turn.images if history_images else ())
         messages.append({"role": turn.role, "content": content})
     messages.append({"role": "user", "content": message_content(user_text, images, files)})
+    if continuation is not None:
+        messages.append({"role": "assistant", "content": continuation})
+        messages.append({"role": "user", "content": CONTINUE_INSTRUCTION})
     has_images = bool(images) or (history_images and any(turn.images for turn in kept))
     return PreparedRequest(messages=messages, trimmed=trimmed, has_images=has_images, tokens=used)

@@ -120,19 +120,19 @@ def estimate_cost(
 
 @dataclass(frozen=True, slots=True)
 class PeriodUsage:
-    """One period's usage, one entry per kind in `KINDS` order (zeros included)."""
+    """One period's usage, one entry per kind in `KINDS` order (zeros included), then any
+    other kind the ledger holds (summaries, …), so the totals count every call."""
 
     kinds: tuple[KindTotals, ...]
 
     @classmethod
     def of(cls, totals: Iterable[KindTotals]) -> PeriodUsage:
         found = {t.kind: t for t in totals}
-        return cls(
-            tuple(
-                found.get(kind, KindTotals(kind=kind, requests=0, cost_rub=0.0, approximate=False))
-                for kind in KINDS
-            )
+        listed = tuple(
+            found.get(kind, KindTotals(kind=kind, requests=0, cost_rub=0.0, approximate=False))
+            for kind in KINDS
         )
+        return cls(listed + tuple(t for kind, t in found.items() if kind not in KINDS))
 
     @property
     def requests(self) -> int:

@@ -42,7 +42,7 @@ def render(markdown: str) -> Rendered:
     return Rendered(text, [MessageEntity(**entity.to_dict()) for entity in entities])
 
 
-def _open_fence_at_end(markdown: str) -> str | None:
+def open_fence_at_end(markdown: str) -> str | None:
     """The opening fence line of a code block left open at the end of `markdown`."""
     open_line: str | None = None
     fence_char = ""
@@ -61,8 +61,8 @@ def _open_fence_at_end(markdown: str) -> str | None:
 
 def close_open_fence(markdown: str) -> str:
     """`markdown` with a code block left open at its end closed, so what follows it (notes,
-    the sources) renders as text, not as code."""
-    open_line = _open_fence_at_end(markdown)
+    the sources, the cost line) renders as text, not as code."""
+    open_line = open_fence_at_end(markdown)
     if open_line is None:
         return markdown
     fence = re.match(r"[`~]+", open_line)
@@ -100,7 +100,7 @@ def take_segment(markdown: str, limit: int = SOURCE_SEGMENT_LIMIT) -> Segment | 
     first_line_end = markdown.find("\n") + 1 if _FENCE.match(markdown.split("\n", 1)[0]) else 0
     cut = _best_cut(window, minimum=max(1, first_line_end))
     head = markdown[:cut]
-    open_fence = _open_fence_at_end(head)
+    open_fence = open_fence_at_end(head)
     shown = head.rstrip()
     carry = ""
     if open_fence is not None:

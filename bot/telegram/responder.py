@@ -13,21 +13,28 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
 from bot.config import Settings
 from bot.i18n import polza_error_text, tr
 from bot.services.catalogue import ModelCatalogue
-from bot.services.chat import ChatOutcome, ChatService, Question
+from bot.services.chat import ChatOutcome, ChatService, Question, Redo
 from bot.services.context import FileData
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.model_choice import ModelResolver, ResolvedModel
 from bot.services.modes import CUSTOM, compose_system_prompt, mode_of
 from bot.services.running import RunningAnswers
 from bot.services.usage import UsageService
-from bot.telegram.formatting import close_open_fence
+from bot.telegram.answer_keyboard import (
+    CONTINUE,
+    AnswerButtons,
+    answer_keyboard,
+    press_is_current,
+    replaced_keyboard,
+)
+from bot.telegram.formatting import close_open_fence, open_fence_at_end
 from bot.telegram.replies import reply_to, topic_of
 from bot.telegram.sources import sources_block
 from bot.telegram.stop_button import stop_markup
@@ -131,6 +138,8 @@ class Responder:
         web_search: bool | None = None,
         files: Sequence[FileData] = (),
         stored_text: str | None = None,
+        redo: Redo | None = None,
+        editable: bool = True,
     ) -> ChatOutcome | None:
         """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
 
@@ -139,6 +148,9 @@ class Responder:
         When the model cannot take the images, nothing is said here: the caller offers a
         switch. `web_search`: answer with web search (None: as the user chose with /search);
         `files` go as file parts and history keeps `stored_text` instead of `user_text`.
+        With `redo`, the conversation's latest answer is answered again (regenerate, an
+        edited question) or continued. `editable`: an edit of the user's message (the turn's
+        only one) answers it again.
         """
         question = Question(
             user_text=user_text,
@@ -150,18 +162,27 @@ class Responder:
             web_search=turn.user.web_search if web_search is None else web_search,
             files=files,
             stored_text=stored_text,
+            message_id=turn.message.message_id if editable and redo is None else None,
+            redo=redo,
         )
         conversation = turn.conversation
-        answer = self._telegram_answer(turn)
+        reopen = ""
+        if redo is not None and redo.continues:
+            reopen = open_fence_at_end(redo.answer.content) or ""
+        answer = self._telegram_answer(turn, reopen_fence=reopen)
         stop = self.running_answers.start(conversation)
         answer.start_typing()
         try:
             outcome = await self.chat_service.reply(conversation, question, sink=answer, stop=stop)
             self.running_answers.finish(conversation, stop)
             if outcome.text.strip():
-                await answer.finish(await self._final_text(turn, outcome))
-                if outcome.trim_notice:
-                    await turn.say(turn.text("context-trimmed", model=question.model))
+                markup = None
+                if outcome.answer_id is not None:
+                    buttons = AnswerButtons(outcome.answer_id, can_continue=outcome.cut)
+                    markup = answer_keyboard(buttons, turn.text)
+                final = await self._final_text(turn, outcome, question.model, reopen)
+                message_id = await answer.finish(final, markup)
+                await self._settle_buttons(turn, outcome, message_id)
             else:
                 await answer.discard()
                 await self._explain_failure(turn, outcome, question.model)
@@ -182,7 +203,44 @@ class Responder:
             self.settings.system_prompt, preset, turn.user.personal_prompt
         )
 
-    def _telegram_answer(self, turn: Turn) -> TelegramAnswer:
+    async def redo(self, turn: Turn, answer_id: int, action: str) -> None:
+        """▶️ or 🔄 pressed under the conversation's latest answer (checked again here: another
+        press may have been answered while this one waited for its turn)."""
+        answer = await self.chat_service.find_answer(answer_id)
+        if answer is None or not press_is_current(answer, turn.message.message_id, action):
+            logger.info("Answer %s changed while a press on it waited; ignored", answer_id)
+            await turn.say(turn.text("answer-action-stale"))
+            return
+        if not await self.within_limits(turn):
+            return
+        if action == CONTINUE:
+            await self.answer(turn, answer.question, model=answer.model, redo=Redo(answer, action))
+        else:
+            await self.answer(turn, answer.question, redo=Redo(answer, "regenerate"))
+
+    async def _settle_buttons(
+        self, turn: Turn, outcome: ChatOutcome, message_id: int | None
+    ) -> None:
+        """The new answer's message carries the buttons now; the one it follows loses them
+        (or, when it was replaced, keeps a mark saying so)."""
+        if outcome.answer_id is None:
+            return
+        if message_id is not None:
+            await self.chat_service.attach_message(outcome.answer_id, message_id)
+        old = outcome.superseded
+        if old is None or old == message_id:
+            return
+        markup = replaced_keyboard(outcome.answer_id, turn.text) if outcome.replaced else None
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=turn.conversation.chat_id, message_id=old, reply_markup=markup
+            )
+        except TelegramForbiddenError:
+            raise
+        except TelegramAPIError as error:  # deleted by the user, too old to edit, …
+            logger.info("Could not update the buttons of message %s: %s", old, error)
+
+    def _telegram_answer(self, turn: Turn, *, reopen_fence: str = "") -> TelegramAnswer:
         message, settings = turn.message, self.settings
         private = message.chat.type == ChatType.PRIVATE
         return TelegramAnswer(
@@ -197,26 +255,39 @@ class Responder:
             reply_to=None if private else message.message_id,
             stop_markup=stop_markup(turn.conversation, turn.text("stop-button")),
             thinking_text=turn.text("answer-thinking"),
+            reopen_fence=reopen_fence,
         )
 
-    async def _final_text(self, turn: Turn, outcome: ChatOutcome) -> str:
+    async def _final_text(
+        self, turn: Turn, outcome: ChatOutcome, model: str, reopen: str = ""
+    ) -> str:
+        """The answer, then its notes and the cost line, always outside any code block."""
         notes: list[str] = []
-        text = outcome.text
         if sources := sources_block(turn.i18n, outcome.sources):
-            text = close_open_fence(text)
             notes.append(sources)
         if outcome.stopped:
             notes.append(turn.i18n.get("answer-stopped-note"))
         elif outcome.interrupted:
             notes.append(turn.i18n.get("answer-cut-note"))
+        elif outcome.cut and outcome.answer_id is not None:
+            notes.append(turn.i18n.get("answer-length-note"))
         if outcome.store_failed:
             notes.append(turn.i18n.get("answer-not-saved-note"))
+        if outcome.trim_notice:
+            key = "history-summarised-note" if outcome.summarised else "history-trimmed-note"
+            notes.append(turn.i18n.get(key, model=model))  # Markdown, not HTML: unescaped
         if (
             outcome.record is not None
             and await self.usage.wants_cost_line(turn.conversation.user_id)
             and (line := cost_line(turn.i18n, outcome.record))
         ):
             notes.append(line)
+        if not notes:
+            return outcome.text
+        # A continued answer is shown after the fence it reopens, so it is closed the same way.
+        text = close_open_fence(reopen + "\n" + outcome.text if reopen else outcome.text)
+        if reopen:
+            text = text[len(reopen) + 1 :]
         return "\n\n".join([text, *notes])
 
     async def _explain_failure(self, turn: Turn, outcome: ChatOutcome, model: str) -> None:

@@ -75,6 +75,7 @@ class TelegramAnswer:
         reply_to: int | None = None,
         stop_markup: InlineKeyboardMarkup | None = None,
         thinking_text: str | None = None,
+        reopen_fence: str = "",
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
@@ -87,7 +88,9 @@ class TelegramAnswer:
         self._edit_interval = edit_interval
         self._draft_id = new_draft_id()
         self._committed = 0  # characters of the answer already sent as final messages
-        self._carry = ""  # fence line that reopens a code block cut at the last commit
+        # Fence line that reopens a code block cut at the last commit (or, for a continued
+        # answer, left open where the answer before it stopped).
+        self._carry = reopen_fence + "\n" if reopen_fence else ""
         self._live_message_id: int | None = None  # edit mode: the message being edited
         self._live_text: str | None = None
         self._next_preview = 0.0
@@ -159,17 +162,21 @@ class TelegramAnswer:
         with contextlib.suppress(TelegramAPIError):
             await self._bot.delete_message(self._chat_id, message_id)
 
-    async def finish(self, text: str) -> None:
-        """Deliver everything not yet delivered as final messages."""
+    async def finish(self, text: str, markup: InlineKeyboardMarkup | None = None) -> int | None:
+        """Deliver everything not yet delivered as final messages, `markup` under the last;
+        the id of that last message (None if Telegram did not say)."""
         await self.stop_typing()
         parts = render_parts(self._tail(text))
+        last: int | None = None
         for index, part in enumerate(parts):
+            keyboard = markup if index == len(parts) - 1 else None
             if index == 0 and self._live_message_id is not None:
-                await self._finalize_live(part)
+                last = await self._finalize_live(part, keyboard)
             else:
-                await self._send_final(part)
+                last = await self._send_final(part, keyboard)
         self._committed = len(text)
         self._carry = ""
+        return last
 
     # -- internals ------------------------------------------------------------------------
 
@@ -231,24 +238,33 @@ class TelegramAnswer:
                 raise
             self._live_message_id = None  # the user deleted it: the next preview starts anew
 
-    async def _finalize_live(self, part: Rendered) -> None:
+    async def _finalize_live(
+        self, part: Rendered, markup: InlineKeyboardMarkup | None = None
+    ) -> int | None:
+        message_id = self._live_message_id
         try:
             await self._request(
-                lambda plain: self._edit_method(part, plain, final=True), final=True
+                lambda plain: self._edit_method(part, plain, final=True, markup=markup),
+                final=True,
             )
         except TelegramBadRequest as error:
             if not _is_not_modified(error):
                 if not _is_edit_target_gone(error):
                     raise
                 self._live_message_id = None
-                await self._send_final(part)
-                return
+                return await self._send_final(part, markup)
         self._live_message_id = None
         self._live_text = None
+        return message_id
 
-    async def _send_final(self, part: Rendered) -> None:
-        await self._request(lambda plain: self._send_method(part, plain, final=True), final=True)
+    async def _send_final(
+        self, part: Rendered, markup: InlineKeyboardMarkup | None = None
+    ) -> int | None:
+        sent = await self._request(
+            lambda plain: self._send_method(part, plain, final=True, markup=markup), final=True
+        )
         self._reply_to = None
+        return sent.message_id if isinstance(sent, Message) else None
 
     def _remember_live(self, message: Any, part: Rendered) -> None:
         if isinstance(message, Message):
@@ -256,7 +272,14 @@ class TelegramAnswer:
             self._live_text = part.text
             self._reply_to = None
 
-    def _send_method(self, part: Rendered, plain: bool, *, final: bool) -> SendMessage:
+    def _send_method(
+        self,
+        part: Rendered,
+        plain: bool,
+        *,
+        final: bool,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> SendMessage:
         reply = (
             ReplyParameters(message_id=self._reply_to, allow_sending_without_reply=True)
             if self._reply_to
@@ -266,15 +289,22 @@ class TelegramAnswer:
             chat_id=self._chat_id,
             message_thread_id=self._thread_id,
             reply_parameters=reply,
-            reply_markup=None if final else self._stop_markup,
+            reply_markup=markup if final else self._stop_markup,
             **_body(part, plain),
         )
 
-    def _edit_method(self, part: Rendered, plain: bool, *, final: bool) -> EditMessageText:
+    def _edit_method(
+        self,
+        part: Rendered,
+        plain: bool,
+        *,
+        final: bool,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> EditMessageText:
         return EditMessageText(
             chat_id=self._chat_id,
             message_id=self._live_message_id,
-            reply_markup=None if final else self._stop_markup,
+            reply_markup=markup if final else self._stop_markup,
             **_body(part, plain),
         )
 

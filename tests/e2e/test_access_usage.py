@@ -196,7 +196,14 @@ def test_usage_adds_up_the_costs_polza_reported(bot: BotHarness) -> None:
         lambda: bot.telegram.calls("answerCallbackQuery"), what="the switch's answer"
     )
     assert "will be shown" in answered["params"]["text"]
-    (edit,) = wait_until(lambda: bot.telegram.calls("editMessageReplyMarkup", MEMBER))
+    usage_message = sent["result"]["message_id"]
+    (edit,) = wait_until(
+        lambda: [
+            call
+            for call in bot.telegram.calls("editMessageReplyMarkup", MEMBER)
+            if call["params"]["message_id"] == usage_message  # not the answers' buttons
+        ]
+    )
     assert "Hide" in buttons(edit)[0]["text"]
     with sqlite3.connect(bot.database) as conn:
         assert conn.execute("SELECT show_cost FROM users WHERE id = ?", (MEMBER,)).fetchone()[0]

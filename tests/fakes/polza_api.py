@@ -14,6 +14,8 @@ Deterministic estimates (documented so tests can rely on them):
 * tokens: ``ceil(chars / 4)`` of all text in ``messages`` (string contents and text parts),
   plus 85 per ``image_url`` part; completion tokens the same over reply + reasoning.
 * a prompt estimate above the model's ``top_provider.context_length`` → 400 BAD_REQUEST.
+* a reply longer than the request's ``max_tokens`` (or ``max_completion_tokens``) is cut to
+  that many tokens (reasoning counts first) and ends with ``finish_reason: "length"``.
 * default ``cost_rub``: the model's ``*_per_million`` prices applied to those counts
   (rounded to 8 places); if the model has no prices, ``(prompt + 4 * completion) * 2e-5``.
 * ``file`` parts (PDFs): 1000 prompt tokens each; refused (400) by a model whose
@@ -824,6 +826,12 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     reply: str = spec.get("reply", f"Echo: {text}")
     reasoning: str = spec.get("reasoning", "")
     reasoning_tokens = _tokens(reasoning)
+    finish_reason: str = spec.get("finish_reason", "stop")
+    # Like a real model, the answer stops at the request's output cap.
+    cap = body.get("max_completion_tokens") or body.get("max_tokens")
+    if isinstance(cap, int) and cap > 0 and _tokens(reply) + reasoning_tokens > cap:
+        reply = reply[: max(0, cap - reasoning_tokens) * 4]
+        finish_reason = "length"
     completion_tokens = _tokens(reply) + reasoning_tokens
     cost = (
         spec["cost_rub"]
@@ -841,7 +849,6 @@ async def _chat_completions(request: web.Request) -> web.StreamResponse:
     usage = _usage(prompt_tokens, completion_tokens, reasoning_tokens, cost)
     if searched:
         usage["server_tool_use"] = {"web_search_requests": 1}
-    finish_reason: str = spec.get("finish_reason", "stop")
     place = spec.get("annotations", "delta")
     entry["annotations"] = place if searched else None
     if place == "none":

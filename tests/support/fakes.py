@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support import updates
 from tests.support.http import request_bytes, request_json
 from tests.support.processes import wait_until
 
@@ -90,6 +91,22 @@ class TelegramControl:
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         return list(request_json("GET", f"{self.url}/_test/webhook_deliveries"))
+
+    def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        """Press a button under `message`; the bot's answer to the press."""
+        assert len(data.encode()) <= 64
+        update = updates.callback_query(user_id, data, message)
+        self.inject(update)
+        query_id = update["callback_query"]["id"]
+        (answer,) = wait_until(
+            lambda: [
+                call
+                for call in self.calls("answerCallbackQuery")
+                if call["params"]["callback_query_id"] == query_id
+            ],
+            what=f"the answer to {data}",
+        )
+        return dict(answer)
 
     def wait_polling(self, after: int = 0, timeout: float = 20.0) -> None:
         """Wait until the bot has called getUpdates more than `after` times."""

@@ -44,6 +44,7 @@ class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
+        self.results: list[Any] = []  # what each request was answered with
         self._message_ids = itertools.count(1)
 
     async def close(self) -> None:
@@ -76,6 +77,7 @@ class RecordingSession(BaseSession):
                 chat=Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup"),
                 text=method.text,
             )
+        self.results.append(result)
         return result  # type: ignore[no-any-return]
 
     async def stream_content(

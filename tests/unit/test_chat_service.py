@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.context import PreparedRequest, prepare_request
+from bot.services.context import PreparedRequest, context_budget, prepare_request
 from bot.services.errors import PolzaErrorKind, kind_for_status, parse_error_body
 from storage import ChatTurn
 
 
 def build_messages(
-    system_prompt: str, history: list[ChatTurn], user_text: str, max_chars: int
+    system_prompt: str, history: list[ChatTurn], user_text: str, context: int | None = None
 ) -> list[dict[str, Any]]:
-    prepared = prepare_request(system_prompt, history, user_text, max_chars=max_chars)
-    assert isinstance(prepared, PreparedRequest)  # without a token budget nothing overflows
+    budget = context_budget(context, 100) if context else None
+    prepared = prepare_request(system_prompt, history, user_text, budget=budget)
+    assert isinstance(prepared, PreparedRequest)
     return prepared.messages
 
 
 def test_request_has_system_history_and_user_in_order() -> None:
     history = [ChatTurn("user", "hi"), ChatTurn("assistant", "hello")]
-    messages = build_messages("be nice", history, "how are you?", max_chars=10_000)
+    messages = build_messages("be nice", history, "how are you?")
     assert messages == [
         {"role": "system", "content": "be nice"},
         {"role": "user", "content": "hi"},
@@ -35,8 +36,8 @@ def test_oldest_turns_are_dropped_to_fit_the_budget() -> None:
             ChatTurn("user", f"question {i} " * 20),
             ChatTurn("assistant", f"answer {i} " * 20),
         ]
-    messages = build_messages("sys", history, "latest", max_chars=2_000)
-    assert sum(len(m["content"]) for m in messages) <= 2_000
+    messages = build_messages("sys", history, "latest", context=700)
+    assert sum(len(m["content"]) for m in messages) <= 600 * 3.5
     assert messages[-1] == {"role": "user", "content": "latest"}
     assert messages[1]["role"] == "user", "context must not start with an orphaned answer"
     assert "question 49" in messages[-3]["content"]

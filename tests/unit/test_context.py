@@ -55,9 +55,7 @@ def test_budget_leaves_room_for_the_answer() -> None:
 def test_newest_turns_that_fit_are_kept_and_trimming_is_reported() -> None:
     history = [turn for i in range(20) for turn in exchange(i)]
     budget = context_budget(4096, 1024)
-    result = prepared(
-        prepare_request("sys", history, "latest", max_chars=1_000_000, budget=budget)
-    )
+    result = prepared(prepare_request("sys", history, "latest", budget=budget))
     messages = result.messages
     assert result.trimmed
     assert messages[0] == {"role": "system", "content": "sys"}
@@ -72,26 +70,13 @@ def test_newest_turns_that_fit_are_kept_and_trimming_is_reported() -> None:
 
 def test_history_that_fits_is_not_reported_as_trimmed() -> None:
     history = exchange(0) + exchange(1)
-    result = prepared(
-        prepare_request("sys", history, "q", max_chars=100_000, budget=context_budget(128_000))
-    )
+    result = prepared(prepare_request("sys", history, "q", budget=context_budget(128_000)))
     assert not result.trimmed
     assert len(result.messages) == 6
 
 
-def test_the_character_cap_drops_turns_silently() -> None:
-    history = [turn for i in range(10) for turn in exchange(i)]
-    result = prepared(
-        prepare_request("sys", history, "q", max_chars=3000, budget=context_budget(128_000))
-    )
-    assert not result.trimmed
-    assert sum(len(str(m["content"])) for m in result.messages) <= 3000
-
-
 def test_a_message_too_long_for_the_model_is_an_overflow() -> None:
-    result = prepare_request(
-        "sys", [], "z" * 20_000, max_chars=1_000_000, budget=context_budget(4096, 1024)
-    )
+    result = prepare_request("sys", [], "z" * 20_000, budget=context_budget(4096, 1024))
     assert isinstance(result, Overflow)
     assert result.limit == 3072 and result.tokens > 5000
 
@@ -101,11 +86,7 @@ def test_images_become_content_parts_and_count_towards_the_budget() -> None:
         ChatTurn("user", "[image]\nold photo", images=(PHOTO,)),
         ChatTurn("assistant", "a cat"),
     ]
-    result = prepared(
-        prepare_request(
-            "sys", history, "[image]\nand this?", images=[PHOTO, PHOTO], max_chars=100_000
-        )
-    )
+    result = prepared(prepare_request("sys", history, "[image]\nand this?", images=[PHOTO, PHOTO]))
     uri = "data:image/jpeg;base64," + base64.b64encode(PHOTO.data).decode()
     assert result.has_images
     assert result.messages[1]["content"] == [
@@ -118,17 +99,11 @@ def test_images_become_content_parts_and_count_towards_the_budget() -> None:
 
     # Without room for the old image, the turn goes (images are not split off).
     tight = context_budget(IMAGE_TOKENS + 500, 100)
-    result = prepared(
-        prepare_request(
-            "sys", history, "[image]\nq", images=[PHOTO], max_chars=100_000, budget=tight
-        )
-    )
+    result = prepared(prepare_request("sys", history, "[image]\nq", images=[PHOTO], budget=tight))
     assert result.trimmed and len(result.messages) == 2
 
     # A model that cannot see images gets the turn's text only.
-    result = prepared(
-        prepare_request("sys", history, "q", max_chars=100_000, history_images=False)
-    )
+    result = prepared(prepare_request("sys", history, "q", history_images=False))
     assert result.messages[1]["content"] == "[image]\nold photo"
     assert not result.has_images
 

@@ -161,6 +161,23 @@ async def test_sdk_streams_chat_with_usage_and_cost(
     assert API_KEY not in json.dumps(entry)
 
 
+async def test_a_reply_stops_at_the_requests_max_tokens(
+    server: TestServer, client: openai.AsyncOpenAI, http: aiohttp.ClientSession
+) -> None:
+    await _control(http, server, "/_test/chat/rules", [{"reply": "abcd" * 50}])
+    stream = await client.chat.completions.create(
+        model="openai/gpt-4o-mini",
+        messages=[{"role": "user", "content": "write a lot"}],
+        stream=True,
+        extra_body={"max_tokens": 10},
+    )
+    chunks = [chunk async for chunk in stream]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "abcd" * 10
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-2] == "length"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 10
+
+
 async def test_non_stream_echo_reasoning_and_length(
     server: TestServer, client: openai.AsyncOpenAI, http: aiohttp.ClientSession
 ) -> None:

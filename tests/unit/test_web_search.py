@@ -35,7 +35,8 @@ def final_answer(bot: Harness, chat_id: int) -> SendMessage | EditMessageText:
         for m in bot.session.requests
         if isinstance(m, SendMessage | EditMessageText)
         and m.chat_id == chat_id
-        and m.reply_markup is None
+        # Not a preview: those carry the Stop button; the final one carries the answer's own.
+        and (m.reply_markup is None or '"stop:' not in m.reply_markup.model_dump_json())
     ]
     return finals[-1]
 

@@ -1,6 +1,5 @@
 answer-thinking = 🧠 Thinking…
 
-context-trimmed = ✂️ This conversation no longer fits into <code>{ $model }</code>, so the model doesn't see its earliest messages any more. Send /new to start over.
 context-too-long = This message is too long for <code>{ $model }</code>: about { $tokens } tokens, and it can take about { $limit }. Shorten it, or choose a model with a larger context in /model.
 
 media-unsupported = I can't read this kind of file. Send a photo or a picture, a document (PDF, DOCX, ODT, RTF), or a text file: plain text, Markdown, code, CSV, JSON and the like.

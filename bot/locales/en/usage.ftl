@@ -19,6 +19,7 @@ usage-line = { $kind ->
     [chat] 💬 Chat
     [voice] 🎙 Voice
     [video] 🎬 Video
+    [summary] 🗜 Summaries
    *[image] 🖼 Images
 }: { usage-requests }, { $approx ->
     [yes] ≈

@@ -20,6 +20,7 @@ usage-line = { $kind ->
     [chat] 💬 Чат
     [voice] 🎙 Голос
     [video] 🎬 Видео
+    [summary] 🗜 Сводки
    *[image] 🖼 Картинки
 }: { usage-requests }, { $approx ->
     [yes] ≈

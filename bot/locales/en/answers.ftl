@@ -1,0 +1,10 @@
+answer-button-continue = ▶️ Continue
+answer-button-regenerate = 🔄 Regenerate
+answer-button-replaced = ↩️ Replaced
+answer-length-note = _(The answer reached the length limit. Press ▶️ Continue for the rest.)_
+history-trimmed-note = _(The earliest messages of this conversation no longer fit, so { $model } doesn't see them any more. Send /new to start over.)_
+history-summarised-note = _(The earliest messages of this conversation no longer fit, so { $model } now gets a short summary of them instead.)_
+answer-action-stale = This button no longer works: there is a newer answer.
+answer-action-not-yours = Only the person who asked can use these buttons.
+answer-action-replaced = This answer was replaced by a newer one.
+answer-action-working = ⏳ On it…
