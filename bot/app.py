@@ -29,7 +29,6 @@ from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import run_sync_filters_inline
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
-from bot.database_file import usable_database_file
 from bot.fsm_storage import BoundedMemoryStorage
 from bot.i18n import setup_i18n
 from bot.middlewares import (
@@ -68,6 +67,7 @@ from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
 from bot.services.video import VideoService
+from bot.store import open_store
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
 from bot.telegram.image_offer import PendingImageRequests
@@ -164,7 +164,7 @@ async def open_app(
     bot_factory: Callable[[Settings], Bot] = create_bot,
 ) -> App:
     """Open every resource, each closed by `stack` (in reverse order) whatever happens."""
-    db = await Database.open(usable_database_file(settings))
+    db = await open_store(settings)
     stack.push_async_callback(db.close)
     bot = bot_factory(settings)
     stack.push_async_callback(bot.session.close)

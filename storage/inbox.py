@@ -38,10 +38,12 @@ class InboxRepository:
         placeholders = ",".join("?" * len(ids))
         now = time.time()
         async with self._db.transaction() as tx:
-            async with tx.execute(
-                f"SELECT update_id FROM inbox WHERE update_id IN ({placeholders})", ids
-            ) as cursor:
-                known = {row[0] for row in await cursor.fetchall()}
+            known = {
+                row[0]
+                for row in await tx.fetch_all(
+                    f"SELECT update_id FROM inbox WHERE update_id IN ({placeholders})", ids
+                )
+            }
             fresh = [(uid, payload) for uid, payload in updates if uid not in known]
             await tx.executemany(
                 "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
@@ -88,8 +90,7 @@ class InboxRepository:
 
     async def prune(self, older_than: float = KEEP_HANDLED_SECONDS) -> int:
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            return await tx.execute(
                 "DELETE FROM inbox WHERE handled = 1 AND received_at < ?",
                 (time.time() - older_than,),
             )
-            return cursor.rowcount
