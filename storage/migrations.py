@@ -364,6 +364,26 @@ MIGRATIONS: list[Step] = [
             """,
         ),
     ),
+    (
+        30,
+        "inbox_leases",
+        (
+            # Replicas share the inbox: an update is claimed for a while (a lease) by one of
+            # them, and one conversation's updates are claimed one at a time, in order.
+            "ALTER TABLE inbox ADD COLUMN conversation TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_until REAL",
+            "CREATE INDEX inbox_conversation ON inbox (conversation, update_id) WHERE handled = 0",
+            # Named leases with an expiry; the long-polling replica holds 'poller'.
+            """
+            CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                until REAL NOT NULL
+            )
+            """,
+        ),
+    ),
 ]
 
 

@@ -164,4 +164,21 @@ POSTGRES_MIGRATIONS: list[Step] = [
             "ALTER TABLE usage ADD COLUMN web_search_requests BIGINT",
         ),
     ),
+    (
+        30,
+        "inbox_leases",
+        (
+            "ALTER TABLE inbox ADD COLUMN conversation TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_until DOUBLE PRECISION",
+            "CREATE INDEX inbox_conversation ON inbox (conversation, update_id) WHERE handled = 0",
+            """
+            CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                until DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ),
+    ),
 ]

@@ -18,7 +18,8 @@ from storage import (
     UsageRepository,
     UserRepository,
 )
-from storage.inbox import InboxRepository
+from storage.inbox import InboxRepository, NewUpdate
+from storage.leases import LeaseRepository
 from storage.migrations import MIGRATIONS
 from storage.migrations_pg import POSTGRES_MIGRATIONS
 from storage.retention import RetentionRepository
@@ -144,3 +145,39 @@ async def test_inbox_prunes_only_handled_updates(store: Database) -> None:
     await inbox.mark_handled(1)
     assert await inbox.prune(older_than=-1) == 1
     assert [p.update_id for p in await inbox.pending()] == [2]
+
+
+async def test_claims_keep_one_conversation_in_order_and_leases_expire(store: Database) -> None:
+    inbox = InboxRepository(store)
+    stored = await inbox.store(
+        [
+            NewUpdate(1, '{"a": 1}', "1:1:0"),
+            NewUpdate(2, '{"b": 1}', "2:2:0"),
+            NewUpdate(3, '{"a": 2}', "1:1:0"),
+            NewUpdate(4, "{}", None),
+        ]
+    )
+    assert stored == [1, 2, 3, 4]
+    assert await inbox.store([NewUpdate(3, "{}", "1:1:0"), NewUpdate(5, "{}", "2:2:0")]) == [5]
+    first = await inbox.claim("replica-a", lease_seconds=60, limit=10)
+    assert [(u.update_id, u.attempts) for u in first] == [(1, 0), (2, 0), (4, 0)]
+    assert await inbox.claim("replica-b", lease_seconds=60, limit=10) == [], "all busy"
+    await inbox.finish(1)
+    second = await inbox.claim("replica-b", lease_seconds=60, limit=10)
+    assert [u.update_id for u in second] == [3], "the conversation's next one, after the first"
+    await inbox.release("replica-a", 2)  # a stopping replica gives its update back
+    assert [u.update_id for u in await inbox.claim("replica-b", 60, 10)] == [2]
+    # A lease that expires (its replica died) is taken over, the attempt counted.
+    await inbox.extend("replica-b", [2], lease_seconds=-1)
+    (again,) = await inbox.claim("replica-c", lease_seconds=60, limit=10)
+    assert (again.update_id, again.attempts, again.payload) == (2, 2, '{"b": 1}')
+
+
+async def test_a_lease_is_held_by_one_owner_until_it_expires(store: Database) -> None:
+    leases = LeaseRepository(store)
+    assert await leases.acquire("poller", "a", 60)
+    assert not await leases.acquire("poller", "b", 60)
+    assert await leases.acquire("poller", "a", -1), "renewed by its owner"
+    assert await leases.acquire("poller", "b", 60), "taken over once expired"
+    await leases.give_up("poller", "b")
+    assert await leases.acquire("poller", "a", 60)
