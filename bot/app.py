@@ -91,6 +91,7 @@ from storage import (
 )
 from storage.answers import AnswerRepository
 from storage.inbox import InboxRepository
+from storage.leases import LeaseRepository
 from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
 from storage.video_jobs import VideoJobRepository
@@ -154,6 +155,7 @@ class App:
     bot: Bot
     deps: Dependencies
     inbox: InboxRepository
+    leases: LeaseRepository
     image_jobs: UserJobs
     ops: Operations  # metrics, health, alerts: started with polling
     housekeeping: Housekeeping
@@ -358,6 +360,7 @@ async def open_app(
         bot=bot,
         deps=deps,
         inbox=inbox,
+        leases=LeaseRepository(db),
         image_jobs=image_jobs,
         ops=ops,
         housekeeping=housekeeping,

@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     # in all and only while it is this fresh; past either the user gets a short apology.
     replay_max_attempts: int = Field(default=2, ge=1, le=10)
     replay_max_age_seconds: float = Field(default=900.0, gt=0)
+    # Replicas (PostgreSQL + REDIS_URL): how long a claimed update stays with a replica that
+    # stopped renewing it (killed mid-answer) before another one takes it over.
+    inbox_lease_seconds: float = Field(default=30.0, ge=1)
     # Conversation history older than this is deleted every night (0 = kept forever).
     history_retention_days: int = Field(default=0, ge=0)
 

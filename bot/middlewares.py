@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
@@ -13,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, TelegramObject, Update
 from aiogram_i18n import I18nContext
 
-from bot.conversation import conversation_key
+from bot.conversation import STOP_COMMANDS, conversation_key
 from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.web_search import switch_of
@@ -31,8 +32,6 @@ REPLAY_GIVEN_UP = "replay_given_up"
 # Set by the poller for an update it handles again after a restart.
 REPLAYED = "replayed"
 
-# Commands that act on an answer in progress, so they skip the conversation queue.
-STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 # Commands that (with arguments) ask Polza for something; other commands never do.
 BILLED_COMMANDS = frozenset({"/image", "/search"})
 # Why a message was refused on arrival: a full queue, or the rate limit.
@@ -160,7 +159,9 @@ class ConversationOrderMiddleware(BaseMiddleware):
         if edit or not leads_to_polza(message):
             await self._arrivals.run(key, _admitted)
             return await self._locks.run(key, lambda: handler(event, data))
-        refusal = await self._arrivals.run(key, lambda: self._admit(key))
+        # A replayed update (taken over after a crash) was admitted on its first arrival.
+        admit = _admitted if data.get(REPLAYED) else partial(self._admit, key)
+        refusal = await self._arrivals.run(key, admit)
         if refusal is not None:
             data[ARRIVAL_REFUSAL] = refusal
             return await handler(event, data)  # told at once, not queued
@@ -173,7 +174,7 @@ class ConversationOrderMiddleware(BaseMiddleware):
         return await self._guard.take_rate_slot(key.user_id) if self._guard is not None else None
 
 
-async def _admitted() -> None:
+async def _admitted() -> ArrivalRefusal | None:
     return None
 
 

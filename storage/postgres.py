@@ -16,7 +16,7 @@ from storage.migrations import apply_migrations
 
 logger = logging.getLogger(__name__)
 
-POOL_SIZE = 10
+POOL_SIZE = 20
 # Replicas starting together migrate one at a time (the keys are arbitrary but fixed).
 MIGRATION_LOCK_KEY = 0x506F6C7A61  # "Polza"
 # Held for its lifetime by a bot that keeps its state in memory (no REDIS_URL): a second such
