@@ -65,7 +65,7 @@ class SharedInboxRunner(DurablePolling):
         self._leases = leases
         self._lease = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._handling: set[int] = set()
+        self._handling: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
 
@@ -164,8 +164,8 @@ class SharedInboxRunner(DurablePolling):
                     if self._metrics is not None:
                         self._metrics.updates_replayed(1)
                     flags = {REPLAYED: True}
-                self._handling.add(row.update_id)
                 task = self._spawn(update, {**data, **flags})
+                self._handling[row.update_id] = task
                 task.add_done_callback(partial(_forget, self._handling, row.update_id))
             if not claimed:
                 self._wake.clear()
@@ -175,8 +175,19 @@ class SharedInboxRunner(DurablePolling):
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self._lease / 3)
-            with contextlib.suppress(Exception):
-                await self._inbox.extend(self.owner, sorted(self._handling), self._lease)
+            asked = sorted(self._handling)
+            try:
+                held = await self._inbox.extend(self.owner, asked, self._lease)
+            except Exception as error:
+                logger.warning("Could not renew the leases (%s)", error)
+                continue
+            for update_id in set(asked) - held:
+                task = self._handling.get(update_id)
+                if task is not None and not task.done():
+                    # Its lease expired before this renewal and another replica took it
+                    # over (or finished it): stop here so it is not answered twice.
+                    logger.warning("Lost the lease on update %s; leaving it", update_id)
+                    task.cancel()
 
     async def _retrying(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         backoff = Backoff(config=STORAGE_BACKOFF)
@@ -192,5 +203,7 @@ def _seen(row: PendingUpdate) -> tuple[int, int]:
     return row.update_id, row.attempts + 1
 
 
-def _forget(handling: set[int], update_id: int, _: asyncio.Task[None]) -> None:
-    handling.discard(update_id)
+def _forget(
+    handling: dict[int, asyncio.Task[None]], update_id: int, _: asyncio.Task[None]
+) -> None:
+    handling.pop(update_id, None)

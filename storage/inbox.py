@@ -108,16 +108,22 @@ class InboxRepository:
         ]
         return sorted(claimed, key=lambda update: update.update_id)
 
-    async def extend(self, owner: str, update_ids: Sequence[int], lease_seconds: float) -> None:
-        """Renew `owner`'s leases on updates still being handled."""
+    async def extend(
+        self, owner: str, update_ids: Sequence[int], lease_seconds: float
+    ) -> set[int]:
+        """Renew `owner`'s leases on updates still being handled; return those it still
+        holds (a lease that expired may have gone to another replica meanwhile)."""
         if not update_ids:
-            return
+            return set()
         until = time.time() + lease_seconds
+        marks = ", ".join("?" * len(update_ids))
         async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE inbox SET lease_until = ? WHERE update_id = ? AND lease_owner = ?",
-                [(until, update_id, owner) for update_id in update_ids],
+            rows = await tx.fetch_all(
+                f"UPDATE inbox SET lease_until = ? WHERE update_id IN ({marks})"
+                " AND lease_owner = ? AND handled = 0 RETURNING update_id",
+                (until, *update_ids, owner),
             )
+        return {int(row[0]) for row in rows}
 
     async def release(self, owner: str, update_id: int) -> None:
         """Give an unfinished update back at once (a stopping replica), for another to take."""

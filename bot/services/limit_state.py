@@ -4,7 +4,8 @@ Redis (REDIS_URL), shared by every replica.
 Redis keeps a user's rate window as a sorted set of arrival times, checked and counted by
 one script (atomic), and each budget hold as a member of two sorted sets (the user's and
 everyone's) scored by when it expires, so holds of a replica killed mid-call lapse by
-themselves. Reading the spend and adding a hold happen under one Redis lock.
+themselves. Reading the spend and adding a hold happen under a Redis lock: the user's, or
+everyone's when a global budget is set.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ PREFIX = "polza-bot:limits:"
 
 
 class LimitState(Protocol):
-    def reserving(self) -> AbstractAsyncContextManager[None]:
-        """Held while a reservation reads the spend and adds its hold."""
+    def reserving(self, scope: str) -> AbstractAsyncContextManager[None]:
+        """Held while a reservation reads the spend and adds its hold: one user's budget
+        (`scope` is the user's id) or everyone's (`scope` "all")."""
         ...
 
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
@@ -51,8 +53,8 @@ class MemoryLimitState:
         self._holds: dict[int, dict[str, Decimal]] = {}
         self._lock = asyncio.Lock()
 
-    def reserving(self) -> AbstractAsyncContextManager[None]:
-        return _locked(self._lock)
+    def reserving(self, scope: str) -> AbstractAsyncContextManager[None]:
+        return _locked(self._lock)  # one process: one lock is cheap enough
 
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
         mine = sum(self._holds.get(user_id, {}).values(), Decimal(0))
@@ -108,9 +110,10 @@ class RedisLimitState:
         self._take_slot = redis.register_script(_TAKE_SLOT)
 
     @asynccontextmanager
-    async def reserving(self) -> AsyncIterator[None]:
+    async def reserving(self, scope: str) -> AsyncIterator[None]:
         # timeout: a replica killed while holding it blocks the others for at most this long.
-        async with self._redis.lock(PREFIX + "reserving", timeout=30, blocking_timeout=60):
+        lock = self._redis.lock(f"{PREFIX}reserving:{scope}", timeout=30, blocking_timeout=60)
+        async with lock:
             yield
 
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:

@@ -105,8 +105,13 @@ class SpendingGuard:
             raise LimitExceeded(
                 LimitVerdict("request_cost", next_start, until_midnight, self._max_request, amount)
             )
+        budgeted = self._budget > 0 and not self._is_admin(user_id)
+        if self._global_budget <= 0 and not budgeted:
+            token = await self._state.hold(user_id, amount, now)  # no budget to check
+            return Hold(self._state, user_id, amount, token)
         # Reading the spend and adding a hold must not interleave with another reservation.
-        async with self._state.reserving():
+        scope = "all" if self._global_budget > 0 else str(user_id)
+        async with self._state.reserving(scope):
             held, held_total = await self._state.held(user_id)
             if self._global_budget > 0:
                 spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
@@ -116,7 +121,7 @@ class SpendingGuard:
                             "global_budget", next_start, until_midnight, self._global_budget
                         )
                     )
-            if self._budget > 0 and not self._is_admin(user_id):
+            if budgeted:
                 spent = Decimal(
                     str(await self._ledger.total_cost(user_id, since=start.timestamp()))
                 )

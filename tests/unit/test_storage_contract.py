@@ -168,7 +168,9 @@ async def test_claims_keep_one_conversation_in_order_and_leases_expire(store: Da
     await inbox.release("replica-a", 2)  # a stopping replica gives its update back
     assert [u.update_id for u in await inbox.claim("replica-b", 60, 10)] == [2]
     # A lease that expires (its replica died) is taken over, the attempt counted.
-    await inbox.extend("replica-b", [2], lease_seconds=-1)
+    assert await inbox.extend("replica-a", [2, 3], lease_seconds=60) == set(), "not a's"
+    assert await inbox.extend("replica-b", [2, 3], lease_seconds=60) == {2, 3}
+    assert await inbox.extend("replica-b", [2], lease_seconds=-1) == {2}
     (again,) = await inbox.claim("replica-c", lease_seconds=60, limit=10)
     assert (again.update_id, again.attempts, again.payload) == (2, 2, '{"b": 1}')
 
