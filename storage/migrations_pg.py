@@ -165,6 +165,55 @@ POSTGRES_MIGRATIONS: list[Step] = [
         ),
     ),
     (
+        17,
+        "generated_pictures",
+        (
+            f"""
+            CREATE TABLE generated_pictures (
+                id {_ID},
+                user_id BIGINT NOT NULL,
+                chat_id BIGINT NOT NULL,
+                message_id BIGINT,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                aspect_ratio TEXT,
+                resolution TEXT,
+                seed BIGINT,
+                variants INTEGER NOT NULL DEFAULT 1,
+                sources TEXT NOT NULL DEFAULT '',
+                mime_type TEXT NOT NULL,
+                data BYTEA NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX generated_pictures_user ON generated_pictures (user_id, id)",
+            "CREATE INDEX generated_pictures_message ON generated_pictures (chat_id, message_id)",
+        ),
+    ),
+    (18, "user_video_model", ("ALTER TABLE users ADD COLUMN video_model TEXT",)),
+    (
+        24,
+        "video_jobs",
+        (
+            f"""
+            CREATE TABLE video_jobs (
+                id {_ID},
+                user_id BIGINT NOT NULL,
+                chat_id BIGINT NOT NULL,
+                thread_id BIGINT,
+                reply_to BIGINT,
+                task_id TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                duration INTEGER NOT NULL,
+                language TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                recorded INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+        ),
+    ),
+    (
         30,
         "inbox_leases",
         (

@@ -22,8 +22,10 @@ from storage.inbox import InboxRepository, NewUpdate
 from storage.leases import LeaseRepository
 from storage.migrations import MIGRATIONS
 from storage.migrations_pg import POSTGRES_MIGRATIONS
+from storage.pictures import PictureRepository, PictureRequest
 from storage.retention import RetentionRepository
 from storage.schema import table_columns
+from storage.video_jobs import VideoJobRepository
 from tests.support.servers import PostgresServer
 
 
@@ -183,3 +185,22 @@ async def test_a_lease_is_held_by_one_owner_until_it_expires(store: Database) ->
     assert await leases.acquire("poller", "b", 60), "taken over once expired"
     await leases.give_up("poller", "b")
     assert await leases.acquire("poller", "a", 60)
+
+
+async def test_pictures_and_video_jobs(store: Database) -> None:
+    pictures = PictureRepository(store, keep_per_user=2)
+    request = PictureRequest(5, 5, "m", "a cat", "1:1", None, 7_000_000_000, 1, ("photo:1",))
+    ids = [await pictures.add(request, "image/png", bytes([n, 255])) for n in range(3)]
+    assert await pictures.get(ids[0]) is None, "only the newest two are kept"
+    await pictures.set_message(ids[2], 99)
+    shown = await pictures.shown_in(5, 99)
+    assert shown is not None and shown.data == bytes([2, 255]) and shown.request == request
+    jobs = VideoJobRepository(store)
+    job = await jobs.add(
+        user_id=5, chat_id=5, thread_id=None, reply_to=None, task_id="t", model="v",
+        prompt="p", duration=5, language="en",
+    )  # fmt: skip
+    await jobs.mark_recorded(job)
+    assert [(j.id, j.recorded) for j in await jobs.unfinished()] == [(job, True)]
+    await jobs.finish(job)
+    assert await jobs.unfinished() == []
