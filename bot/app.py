@@ -84,7 +84,6 @@ from handlers.groups import GroupNotices
 from storage import (
     AccessRepository,
     ConversationRepository,
-    Database,
     MessageRepository,
     UsageRepository,
     UserRepository,

@@ -157,6 +157,49 @@ POSTGRES_MIGRATIONS: list[Step] = [
         ),
     ),
     (
+        13,
+        "saved_conversations_and_modes",
+        (
+            f"""
+            CREATE TABLE conversations (
+                id {_ID},
+                chat_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL,
+                thread_id BIGINT NOT NULL DEFAULT 0,
+                title TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                updated_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX conversations_owner"
+            " ON conversations (chat_id, user_id, thread_id, updated_at)",
+            """
+            CREATE TABLE active_conversations (
+                chat_id BIGINT NOT NULL,
+                user_id BIGINT NOT NULL,
+                thread_id BIGINT NOT NULL,
+                conversation_id BIGINT NOT NULL,
+                PRIMARY KEY (chat_id, user_id, thread_id)
+            )
+            """,
+            "ALTER TABLE messages ADD COLUMN conversation_id BIGINT",
+            # As in SQLite: existing history becomes one active conversation per owner.
+            "INSERT INTO conversations (chat_id, user_id, thread_id, created_at, updated_at)"
+            " SELECT chat_id, user_id, thread_id, MIN(created_at), MAX(created_at)"
+            " FROM messages GROUP BY chat_id, user_id, thread_id",
+            "UPDATE messages SET conversation_id = (SELECT c.id FROM conversations c"
+            " WHERE c.chat_id = messages.chat_id AND c.user_id = messages.user_id"
+            " AND c.thread_id = messages.thread_id)",
+            "UPDATE conversations SET title = (SELECT SUBSTR(m.content, 1, 200) FROM messages m"
+            " WHERE m.conversation_id = conversations.id AND m.role = 'user'"
+            " ORDER BY m.id LIMIT 1)",
+            "INSERT INTO active_conversations (chat_id, user_id, thread_id, conversation_id)"
+            " SELECT chat_id, user_id, thread_id, id FROM conversations",
+            "CREATE INDEX messages_conversation_id ON messages (conversation_id, id)",
+            "ALTER TABLE users ADD COLUMN chat_mode TEXT",
+        ),
+    ),
+    (
         16,
         "web_search",
         (
