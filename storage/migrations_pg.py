@@ -157,6 +157,22 @@ POSTGRES_MIGRATIONS: list[Step] = [
         ),
     ),
     (
+        12,
+        "answer_actions_and_summaries",
+        (
+            "ALTER TABLE messages ADD COLUMN telegram_message_id BIGINT",
+            "ALTER TABLE messages ADD COLUMN finish_reason TEXT",
+            """
+            CREATE TABLE history_summaries (
+                message_id BIGINT PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+                content TEXT NOT NULL,
+                model TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ),
+    ),
+    (
         13,
         "saved_conversations_and_modes",
         (
