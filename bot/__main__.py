@@ -35,6 +35,10 @@ def main() -> None:
         from bot.doctor import run_doctor
 
         raise SystemExit(run_doctor(live=args.live, as_json=args.json, create_bot=create_bot))
+    if args.command == "migrate-sqlite-to-postgres":
+        from bot.migrate_command import migrate
+
+        raise SystemExit(migrate(args.source, args.target, force=args.force))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     from bot.lifecycle import run

@@ -22,6 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import LinkPreviewOptions
 from aiogram_i18n.cores import FluentRuntimeCore
 
@@ -29,8 +30,6 @@ from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import run_sync_filters_inline
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
-from bot.database_file import usable_database_file
-from bot.fsm_storage import BoundedMemoryStorage
 from bot.i18n import setup_i18n
 from bot.middlewares import (
     AddressingMiddleware,
@@ -68,6 +67,8 @@ from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
 from bot.services.user_jobs import UserJobs
 from bot.services.video import VideoService
+from bot.shared_state import open_shared_state
+from bot.store import open_store
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
 from bot.telegram.image_offer import PendingImageRequests
@@ -83,13 +84,13 @@ from handlers.groups import GroupNotices
 from storage import (
     AccessRepository,
     ConversationRepository,
-    Database,
     MessageRepository,
     UsageRepository,
     UserRepository,
 )
 from storage.answers import AnswerRepository
 from storage.inbox import InboxRepository
+from storage.leases import LeaseRepository
 from storage.pictures import PictureRepository
 from storage.retention import RetentionRepository
 from storage.video_jobs import VideoJobRepository
@@ -138,6 +139,7 @@ class Dependencies:
     document_reader: DocumentReader
     running_answers: RunningAnswers
     conversation_locks: ConversationLocks
+    state_storage: BaseStorage  # aiogram's FSM states: memory, or Redis with REDIS_URL
     group_notices: GroupNotices
     admin_alerts: AdminAlerts
 
@@ -152,6 +154,7 @@ class App:
     bot: Bot
     deps: Dependencies
     inbox: InboxRepository
+    leases: LeaseRepository
     image_jobs: UserJobs
     ops: Operations  # metrics, health, alerts: started with polling
     housekeeping: Housekeeping
@@ -164,13 +167,14 @@ async def open_app(
     bot_factory: Callable[[Settings], Bot] = create_bot,
 ) -> App:
     """Open every resource, each closed by `stack` (in reverse order) whatever happens."""
-    db = await Database.open(usable_database_file(settings))
+    db = await open_store(settings)
     stack.push_async_callback(db.close)
     bot = bot_factory(settings)
     stack.push_async_callback(bot.session.close)
     ops = Operations(settings, database_ok=db.ping)
     stack.push_async_callback(ops.close)
 
+    shared = await open_shared_state(settings, stack)
     users = UserRepository(db)
     usage_repo = UsageRepository(db)
     timezone = ZoneInfo(settings.timezone)
@@ -192,6 +196,7 @@ async def open_app(
         tz=timezone,
         global_budget_rub=settings.global_daily_budget_rub,
         max_request_rub=settings.max_request_cost_rub,
+        state=shared.limits,
     )
     polza_sdk = PolzaClient.create_sdk(
         base_url=settings.polza_base_url,
@@ -341,6 +346,7 @@ async def open_app(
         ),
         running_answers=running_answers,
         conversation_locks=conversation_locks,
+        state_storage=shared.fsm,
         group_notices=GroupNotices(),
         admin_alerts=ops.alerts,
     )
@@ -353,6 +359,7 @@ async def open_app(
         bot=bot,
         deps=deps,
         inbox=inbox,
+        leases=LeaseRepository(db),
         image_jobs=image_jobs,
         ops=ops,
         housekeeping=housekeeping,
@@ -362,7 +369,7 @@ async def open_app(
 def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]:
     """The dispatcher with its middlewares and routers; dependencies as workflow data."""
     settings = deps.settings
-    dp = Dispatcher(storage=BoundedMemoryStorage(), **deps.as_workflow_data())
+    dp = Dispatcher(storage=deps.state_storage, **deps.as_workflow_data())
     # Outer update middlewares run in this order. Nothing before the conversation ordering
     # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
     # Albums first: in groups only an album's first part carries the mention.

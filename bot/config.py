@@ -25,6 +25,12 @@ DEFAULT_SYSTEM_PROMPT = (
     "Use Markdown sparingly: short paragraphs, lists and code blocks where they help."
 )
 
+# What DATABASE_URL and REDIS_URL may start with.
+_URL_SCHEMES = {
+    "database_url": ("sqlite:///", "postgresql://", "postgres://"),
+    "redis_url": ("redis://", "rediss://", "unix://"),
+}
+
 IdList = Annotated[frozenset[int], NoDecode]
 NameList = Annotated[tuple[str, ...], NoDecode]
 
@@ -51,6 +57,10 @@ class Settings(BaseSettings):
     polza_base_url: str = "https://api.polza.ai/api/v1"
     telegram_api_url: str = ""
     database_path: Path = Path("data/bot.sqlite3")
+    # The store: sqlite:///path or postgresql://user:pass@host/db (empty: SQLite at DATABASE_PATH).
+    database_url: SecretStr = SecretStr("")
+    # Shared state between replicas (redis://host:6379/0); empty: kept in this process's memory.
+    redis_url: SecretStr = SecretStr("")
     # The data volume (the Docker image sets /data): a DATABASE_PATH outside it is not used.
     data_dir: Path | None = None
     _outside_data_dir: Path | None = PrivateAttr(default=None)
@@ -166,6 +176,9 @@ class Settings(BaseSettings):
     # in all and only while it is this fresh; past either the user gets a short apology.
     replay_max_attempts: int = Field(default=2, ge=1, le=10)
     replay_max_age_seconds: float = Field(default=900.0, gt=0)
+    # Replicas (PostgreSQL + REDIS_URL): how long a claimed update stays with a replica that
+    # stopped renewing it (killed mid-answer) before another one takes it over.
+    inbox_lease_seconds: float = Field(default=30.0, ge=1)
     # Conversation history older than this is deleted every night (0 = kept forever).
     history_retention_days: int = Field(default=0, ge=0)
 
@@ -300,6 +313,19 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
+    @field_validator("database_url", "redis_url")
+    @classmethod
+    def _known_scheme(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        url = value.get_secret_value().strip()
+        schemes = _URL_SCHEMES[info.field_name or ""]
+        if url and not url.startswith(schemes):
+            raise ValueError(f"must start with {' or '.join(schemes)}")
+        return SecretStr(url)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.get_secret_value().startswith(("postgresql://", "postgres://"))
+
     @model_validator(mode="after")
     def _database_in_data_dir(self) -> Settings:
         # A .env written for running without Docker (DATABASE_PATH=data/bot.sqlite3) must not
@@ -323,5 +349,10 @@ class Settings(BaseSettings):
         return self.polza_base_url.rsplit("/", 1)[0] + "/v2"
 
     def secrets(self) -> list[str]:
-        values = [self.bot_token.get_secret_value(), self.polza_api_key.get_secret_value()]
-        return values + [s for s in [self.webhook_secret.get_secret_value()] if s]
+        found = [self.bot_token.get_secret_value(), self.polza_api_key.get_secret_value()]
+        found += [s for s in [self.webhook_secret.get_secret_value()] if s]
+        for url in (self.database_url, self.redis_url):
+            password = urlsplit(url.get_secret_value()).password
+            if password:
+                found.append(password)
+        return found

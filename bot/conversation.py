@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from aiogram.enums import ChatType
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
+from bot.telegram.addressing import command_name
 from storage import ConversationKey
+
+# Commands that act on an answer in progress, so they skip the conversation queue.
+STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 
 
 def conversation_key(message: Message) -> ConversationKey | None:
@@ -22,3 +26,20 @@ def conversation_of(user_id: int, message: Message) -> ConversationKey:
         return ConversationKey(chat_id=message.chat.id, user_id=user_id)
     thread_id = message.message_thread_id if message.is_topic_message else None
     return ConversationKey(chat_id=message.chat.id, user_id=user_id, thread_id=thread_id or 0)
+
+
+def update_conversation(update: Update) -> str | None:
+    """The conversation an update belongs to, as the shared inbox orders them ("chat:user:
+    thread"); None for updates that need no order (and /stop, which must not wait behind
+    the answer it stops)."""
+    message = update.message or update.edited_message
+    if message is not None:
+        if command_name(message.text) in STOP_COMMANDS:
+            return None
+        key = conversation_key(message)
+    elif update.callback_query is not None and isinstance(update.callback_query.message, Message):
+        chat = update.callback_query.message.chat.id
+        key = ConversationKey(chat_id=chat, user_id=update.callback_query.from_user.id)
+    else:
+        key = None
+    return None if key is None else f"{key.chat_id}:{key.user_id}:{key.thread_id}"

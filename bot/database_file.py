@@ -1,4 +1,5 @@
-"""The SQLite file's folder, made at start; one clear line, not a traceback, if it can't be."""
+"""Where the store is: PostgreSQL's URL, or the SQLite file with its folder made at start
+(one clear line, not a traceback, if it can't be)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from storage.db import sqlite_path
 
 logger = logging.getLogger(__name__)
+
+
+def database_target(settings: Settings) -> Path | str:
+    """DATABASE_URL when it names PostgreSQL, else the usable SQLite file."""
+    url = settings.database_url.get_secret_value()
+    if settings.uses_postgres:
+        return url
+    if url:
+        return _usable_file(Path(sqlite_path(url)), "DATABASE_URL")
+    return usable_database_file(settings)
 
 
 def usable_database_file(settings: Settings) -> Path:
@@ -23,6 +35,10 @@ def usable_database_file(settings: Settings) -> Path:
             settings.data_dir,
             path,
         )
+    return _usable_file(path, "DATABASE_PATH")
+
+
+def _usable_file(path: Path, setting: str) -> Path:
     if str(path) == ":memory:":
         return path
     try:
@@ -37,7 +53,7 @@ def usable_database_file(settings: Settings) -> Path:
         reason = f"{blocker} is a file" if blocker else error.strerror or str(error)
         sys.stderr.write(
             f"Database error: cannot create {path} ({reason}); make its folder writable for"
-            " this user or set DATABASE_PATH to another file\n"
+            f" this user or set {setting} to another file\n"
         )
         raise SystemExit(2) from None
     return path

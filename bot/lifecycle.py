@@ -14,9 +14,11 @@ from bot.app import App, build_dispatcher, open_app
 from bot.config import Settings
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.polling import DurablePolling, ReplayLimits
+from bot.replicas import SharedInboxRunner
 from bot.services.audio import configure_ffmpeg
 from bot.services.catalogue import CatalogueUnavailable, ModelCatalogue
 from bot.shutdown import poll_until_stopped
+from bot.store import shares_state
 from bot.telegram.admin_alerts import TelegramAlertSender
 from bot.telegram.command_menus import register_command_menus
 
@@ -91,6 +93,17 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
 def _intake(app: App, dp: Dispatcher, limits: ReplayLimits) -> DurablePolling:
     """Where updates come from: Telegram's webhook when WEBHOOK_URL is set, else polling."""
     settings, metrics = app.deps.settings, app.ops.metrics
+    if not settings.webhook_url and settings.uses_postgres and shares_state(settings):
+        # Replicas: the lease holder polls into the shared inbox, every replica claims from it.
+        return SharedInboxRunner(
+            dp,
+            app.bot,
+            app.inbox,
+            app.leases,
+            lease_seconds=settings.inbox_lease_seconds,
+            limits=limits,
+            metrics=metrics,
+        )
     if not settings.webhook_url:
         return DurablePolling(dp, app.bot, app.inbox, limits=limits, metrics=metrics)
     from bot.webhook import DurableWebhook  # aiohttp's server only when it is used

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware, Bot
@@ -13,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, TelegramObject, Update
 from aiogram_i18n import I18nContext
 
-from bot.conversation import conversation_key
+from bot.conversation import STOP_COMMANDS, conversation_key
 from bot.i18n import language_for, tr
 from bot.services.limits import LimitVerdict, SpendingGuard
 from bot.services.web_search import switch_of
@@ -31,8 +32,6 @@ REPLAY_GIVEN_UP = "replay_given_up"
 # Set by the poller for an update it handles again after a restart.
 REPLAYED = "replayed"
 
-# Commands that act on an answer in progress, so they skip the conversation queue.
-STOP_COMMANDS = frozenset({"/stop", "/cancel"})
 # Commands that (with arguments) ask Polza for something; other commands never do.
 BILLED_COMMANDS = frozenset({"/image", "/search"})
 # Why a message was refused on arrival: a full queue, or the rate limit.
@@ -139,6 +138,7 @@ class ConversationOrderMiddleware(BaseMiddleware):
     def __init__(self, locks: ConversationLocks, guard: SpendingGuard | None = None) -> None:
         self._locks = locks
         self._guard = guard
+        self._arrivals = ConversationLocks()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         message = incoming(event)
@@ -153,19 +153,29 @@ class ConversationOrderMiddleware(BaseMiddleware):
         # An edit reaches Polza only when it is of the latest turn, which takes a lookup: its
         # handler takes the rate slot once it knows (handlers/edits.py).
         edit = isinstance(event, Update) and event.edited_message is not None
+        # The rate slot may be a round trip to Redis: arrivals of one conversation pass this
+        # gate in order, and each queues for the conversation before the next one is let
+        # through (nothing awaits between leaving the gate and queueing).
         if edit or not leads_to_polza(message):
+            await self._arrivals.run(key, _admitted)
             return await self._locks.run(key, lambda: handler(event, data))
-        refusal = self._admit(key)
+        # A replayed update (taken over after a crash) was admitted on its first arrival.
+        admit = _admitted if data.get(REPLAYED) else partial(self._admit, key)
+        refusal = await self._arrivals.run(key, admit)
         if refusal is not None:
             data[ARRIVAL_REFUSAL] = refusal
             return await handler(event, data)  # told at once, not queued
         return await self._locks.run(key, lambda: handler(event, data), billed=True)
 
-    def _admit(self, key: ConversationKey) -> ArrivalRefusal | None:
-        # No await here: two arrivals must not both see the last free place.
+    async def _admit(self, key: ConversationKey) -> ArrivalRefusal | None:
+        # Under the conversation's arrival gate: two arrivals never both see the last free place.
         if not self._locks.has_room(key):
             return "queue_full"
-        return self._guard.take_rate_slot(key.user_id) if self._guard is not None else None
+        return await self._guard.take_rate_slot(key.user_id) if self._guard is not None else None
+
+
+async def _admitted() -> ArrivalRefusal | None:
+    return None
 
 
 def leads_to_polza(message: Message) -> bool:

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
 from bot.telegram.merging import HandledTogether
+from storage.db import StoreUnavailable
 from storage.inbox import InboxRepository, PendingUpdate
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ STORAGE_BACKOFF = BackoffConfig(min_delay=0.5, max_delay=5.0, factor=2.0, jitter
 # Marking an update handled is given up after this many tries: it is then pending, and the
 # replay limit bounds what that costs.
 MARK_HANDLED_TRIES = 5
+# What a store raises while it is unavailable for a moment (SQLite locked or full; PostgreSQL
+# restarting or unreachable: asyncpg's errors are OSError or its own, named by the store).
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, StoreUnavailable)
 # After the grace period, how long cancelled handlers get to unwind.
 CANCEL_WAIT_SECONDS = 2.0
 
@@ -201,18 +205,21 @@ class DurablePolling:
             backoff.reset()
             if not updates:
                 continue
-            rows = [
-                (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True))
-                for u in updates
-            ]
             # Until this succeeds the offset stays put: Telegram keeps the updates meanwhile.
-            fresh = set(await self._stored(partial(self._inbox.accept, rows), "store updates"))
-            for update in updates:
-                if update.update_id in fresh:
-                    if self._metrics is not None:
-                        self._metrics.update_received()
-                    self._spawn(update, data)
+            await self._received(updates, data)
             request.offset = updates[-1].update_id + 1
+
+    async def _received(self, updates: list[Update], data: dict[str, Any]) -> None:
+        """Store a batch, then start handling the updates not seen before."""
+        rows = [
+            (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True)) for u in updates
+        ]
+        fresh = set(await self._stored(partial(self._inbox.accept, rows), "store updates"))
+        for update in updates:
+            if update.update_id in fresh:
+                if self._metrics is not None:
+                    self._metrics.update_received()
+                self._spawn(update, data)
 
     async def _stored(self, write: Callable[[], Awaitable[T]], what: str) -> T:
         """`write()`, tried again with backoff for as long as the database refuses it."""
@@ -220,14 +227,15 @@ class DurablePolling:
         while True:
             try:
                 return await write()
-            except sqlite3.Error as error:
+            except STORE_ERRORS as error:
                 logger.warning("Could not %s (%s); trying again", what, error)
                 await backoff.asleep()
 
-    def _spawn(self, update: Update, data: dict[str, Any]) -> None:
+    def _spawn(self, update: Update, data: dict[str, Any]) -> asyncio.Task[None]:
         task = asyncio.create_task(self._handle(update, data))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _handle(self, update: Update, data: dict[str, Any]) -> None:
         handled: tuple[int, ...] = (update.update_id,)
@@ -253,7 +261,7 @@ class DurablePolling:
             try:
                 await self._inbox.mark_handled(update_id, *answered_with_it)
                 return
-            except sqlite3.Error as error:
+            except STORE_ERRORS as error:
                 if attempt == MARK_HANDLED_TRIES:
                     logger.error(
                         "Update %s is handled but could not be marked so (%s); after a restart"

@@ -61,7 +61,7 @@ async def on_answer_action(
     if not conversation_locks.has_room(key):
         await query.answer(tr(i18n, "queue-full"), show_alert=True)
         return
-    verdict = spending_guard.take_rate_slot(key.user_id)
+    verdict = await spending_guard.take_rate_slot(key.user_id)
     if verdict is not None:
         await _answer_quietly(query)
         await turn.refuse(verdict)

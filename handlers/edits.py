@@ -26,7 +26,7 @@ async def on_edited(
     if text == answer.question:
         return  # Telegram reports other changes as edits too (a link preview, say)
     # Taken here, not on arrival: edits that are ignored cost nothing.
-    verdict = spending_guard.take_rate_slot(turn.conversation.user_id)
+    verdict = await spending_guard.take_rate_slot(turn.conversation.user_id)
     if verdict is not None:
         await turn.refuse(verdict)
         return

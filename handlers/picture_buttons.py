@@ -92,7 +92,7 @@ async def _draw(
         await query.answer(tr(i18n, "image-busy"), show_alert=True)
         return
     # A press is not a message, so it takes its rate-limit slot here.
-    verdict = studio.spending_guard.take_rate_slot(query.from_user.id)
+    verdict = await studio.spending_guard.take_rate_slot(query.from_user.id)
     if verdict is not None:
         await query.answer(limit_text(i18n, verdict), show_alert=True)
         return

@@ -93,7 +93,7 @@ async def on_video(
     # price rather than after it; nothing stays held while the user decides.
     worst = estimate if estimate is not None else Decimal(str(studio.settings.unknown_price_rub))
     try:
-        (await studio.spending_guard.reserve(user.id, worst)).release()
+        await (await studio.spending_guard.reserve(user.id, worst)).release()
     except LimitExceeded as refusal:
         await reply_to(message, limit_text(i18n, refusal.verdict))
         return

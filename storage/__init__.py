@@ -1,4 +1,5 @@
-"""SQLite storage: connection, migrations and repositories. The only place with SQL."""
+"""Storage (SQLite or PostgreSQL): connection, migrations and repositories. The only place
+with SQL."""
 
 from storage.access import AccessEntry, AccessRepository, AccessStatus
 from storage.conversations import ConversationRepository, ConversationSummary, StoredTurn

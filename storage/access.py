@@ -63,6 +63,6 @@ class AccessRepository:
     async def add_admin(self, user_id: int) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO admins (user_id, added_at) VALUES (?, ?)",
+                "INSERT INTO admins (user_id, added_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (user_id, time.time()),
             )

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 from storage.models import ConversationKey
 
 OWNER = "chat_id = ? AND user_id = ? AND thread_id = ?"
@@ -49,7 +47,7 @@ _SUMMARY = (
 )
 
 
-def _summary(row: aiosqlite.Row) -> ConversationSummary:
+def _summary(row: Row) -> ConversationSummary:
     return ConversationSummary(
         id=row["id"],
         title=row["title"],
@@ -104,12 +102,12 @@ class ConversationRepository:
     async def activate(self, key: ConversationKey, conversation_id: int) -> bool:
         """Make one of the owner's conversations the active one; False if it is not theirs."""
         async with self._db.transaction() as tx:
-            async with tx.execute(
+            found = await tx.fetch_one(
                 f"SELECT 1 FROM conversations WHERE id = ? AND {OWNER}",
                 (conversation_id, *owner(key)),
-            ) as cursor:
-                if await cursor.fetchone() is None:
-                    return False
+            )
+            if found is None:
+                return False
             await tx.execute(f"DELETE FROM active_conversations WHERE {OWNER}", owner(key))
             await tx.execute(
                 "INSERT INTO active_conversations (chat_id, user_id, thread_id, conversation_id)"
@@ -122,11 +120,11 @@ class ConversationRepository:
     async def delete(self, key: ConversationKey, conversation_id: int) -> bool:
         """Delete one of the owner's conversations with its messages (and their images)."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            deleted = await tx.execute(
                 f"DELETE FROM conversations WHERE id = ? AND {OWNER}",
                 (conversation_id, *owner(key)),
             )
-            if cursor.rowcount == 0:
+            if deleted == 0:
                 return False
             await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
             await tx.execute(

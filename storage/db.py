@@ -1,96 +1,89 @@
-"""One aiosqlite connection with sane pragmas and explicit transactions."""
+"""The connection abstraction every repository uses, whichever server stores the data.
+
+Repositories write their SQL once, with `?` placeholders, in the dialect both SQLite and
+PostgreSQL speak (`ON CONFLICT`, `RETURNING`, `COALESCE`, integer flags); the PostgreSQL
+backend translates the placeholders to `$n`. Where the dialects really differ a repository
+asks `db.dialect`. `Database.open` picks the backend from `DATABASE_URL` or a file path.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-import aiosqlite
-
-from storage.migrations import apply_migrations
-
-logger = logging.getLogger(__name__)
-
-# How long a write waits for another process (a backup, an admin's sqlite3 shell) to let go
-# of the database before "database is locked".
-BUSY_TIMEOUT_MS = 10_000
+Dialect = Literal["sqlite", "postgresql"]
 
 
-class Database:
-    """Owns the connection. Writes go through `transaction()` so they never interleave."""
+class StoreUnavailable(Exception):
+    """The database server could not be reached or refused us; the message names no secret."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._conn = connection
-        self._write_lock = asyncio.Lock()
+
+class Row(Protocol):
+    """A result row, by position or by column name (sqlite3.Row and asyncpg.Record both are)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Transaction(Protocol):
+    """Statements inside one transaction (committed at the end, rolled back on any error)."""
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        ...
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None: ...
+
+
+class Database(ABC):
+    """Owns the connection(s). Writes go through `transaction()`."""
+
+    dialect: Dialect
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-        ):
-            await conn.execute(pragma)
-        db = cls(conn)
-        # Migrations run with foreign keys off (a table rebuild must not cascade) and are
-        # checked before the transaction commits.
-        async with db.transaction() as tx:
-            applied = await apply_migrations(tx)
-            async with tx.execute("PRAGMA foreign_key_check") as cursor:
-                if await cursor.fetchone() is not None:
-                    raise RuntimeError("a migration left rows with broken foreign keys")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        if applied:
-            logger.info("Applied database migrations: %s", ", ".join(applied))
-        return db
+    async def open(cls, target: Path | str) -> Database:
+        """Open (and migrate) the store at `target`: a file path, `:memory:`,
+        `sqlite:///path` or `postgresql://user:pass@host/db`."""
+        text = str(target)
+        if text.startswith(("postgresql://", "postgres://")):
+            from storage.postgres import PostgresDatabase  # asyncpg only when asked for
 
-    async def close(self) -> None:
-        await self._conn.close()
+            return await PostgresDatabase.connect(text)
+        from storage.sqlite import SqliteDatabase
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error or cancellation.
+        return await SqliteDatabase.connect(sqlite_path(text))
 
-        A statement goes on running on aiosqlite's thread when its caller is cancelled (at
-        BEGIN IMMEDIATE waiting for a lock, say). The rollback is queued behind it on that
-        thread and checks there whether a transaction is open, so the connection is never
-        left inside one, and the caller sees the original error.
-        """
-        async with self._write_lock:
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._rollback()
-                raise
+    @abstractmethod
+    async def close(self) -> None: ...
 
-    async def _rollback(self) -> None:
-        # sqlite3's rollback() does nothing when no transaction is open: SQLite ends it itself
-        # after some errors (a full disk), and an explicit ROLLBACK would fail and hide them.
-        try:
-            await asyncio.shield(self._conn.rollback())
-        except sqlite3.Error as error:
-            logger.warning("ROLLBACK failed: %s", error)
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def ping(self) -> bool:
         """Whether the database answers a trivial query."""
         row = await self.fetch_one("SELECT 1")
         return row is not None and row[0] == 1
 
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        # One trip to the database thread (execute + fetch + close would take three).
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
+def sqlite_path(target: str) -> str:
+    """The file of `sqlite:///relative/path`, `sqlite:////absolute/path` or a plain path."""
+    if target.startswith("sqlite://"):
+        return target.removeprefix("sqlite://").removeprefix("/")
+    return target

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.models import ConversationKey, ImageData
 
 
-async def insert_images(
-    tx: aiosqlite.Connection, message_id: int, images: Sequence[ImageData]
-) -> None:
+async def insert_images(tx: Transaction, message_id: int, images: Sequence[ImageData]) -> None:
     await tx.executemany(
         "INSERT INTO message_images (message_id, position, mime_type, data) VALUES (?, ?, ?, ?)",
         [
@@ -22,15 +18,19 @@ async def insert_images(
     )
 
 
-async def prune_images(tx: aiosqlite.Connection, key: ConversationKey, keep_turns: int) -> None:
+async def prune_images(tx: Transaction, key: ConversationKey, keep_turns: int) -> None:
     """Delete the images of all but the conversation's newest `keep_turns` image turns."""
+    conversation = (key.chat_id, key.user_id, key.thread_id)
     await tx.execute(
         "DELETE FROM message_images WHERE message_id IN ("
+        " SELECT i.message_id FROM message_images i JOIN messages m ON m.id = i.message_id"
+        " WHERE m.chat_id = ? AND m.user_id = ? AND m.thread_id = ?)"
+        " AND message_id NOT IN ("
         " SELECT DISTINCT i.message_id FROM message_images i"
         " JOIN messages m ON m.id = i.message_id"
         " WHERE m.chat_id = ? AND m.user_id = ? AND m.thread_id = ?"
-        " ORDER BY i.message_id DESC LIMIT -1 OFFSET ?)",
-        (key.chat_id, key.user_id, key.thread_id, max(keep_turns, 0)),
+        " ORDER BY i.message_id DESC LIMIT ?)",
+        (*conversation, *conversation, max(keep_turns, 0)),
     )
 
 

@@ -4,6 +4,10 @@ Each batch from getUpdates is written here before Telegram is told (by the next 
 offset) that it was received; an update stays pending until its handling ends. After a crash
 the pending ones are handled again, and an update Telegram delivers twice is recognised by its id.
 Every start of handling is counted, so an update that keeps crashing the bot is given up on.
+
+Several replicas share the inbox through `store` (any ingest path: polling or a webhook),
+`claim` (a lease on the next updates to handle: at most one per conversation at a time, the
+oldest first, an expired lease taken over) and `finish`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ class PendingUpdate:
     attempts: int  # handling started this many times already
 
 
+@dataclass(frozen=True, slots=True)
+class NewUpdate:
+    update_id: int
+    payload: str
+    conversation: str | None  # updates of one conversation are claimed one at a time, in order
+
+
 class InboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -38,10 +49,12 @@ class InboxRepository:
         placeholders = ",".join("?" * len(ids))
         now = time.time()
         async with self._db.transaction() as tx:
-            async with tx.execute(
-                f"SELECT update_id FROM inbox WHERE update_id IN ({placeholders})", ids
-            ) as cursor:
-                known = {row[0] for row in await cursor.fetchall()}
+            known = {
+                row[0]
+                for row in await tx.fetch_all(
+                    f"SELECT update_id FROM inbox WHERE update_id IN ({placeholders})", ids
+                )
+            }
             fresh = [(uid, payload) for uid, payload in updates if uid not in known]
             await tx.executemany(
                 "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
@@ -49,6 +62,81 @@ class InboxRepository:
                 [(uid, payload, now) for uid, payload in fresh],
             )
         return [uid for uid, _ in fresh]
+
+    async def store(self, updates: Sequence[NewUpdate]) -> list[int]:
+        """Store updates not seen before, unclaimed; return their ids (a repeat is ignored)."""
+        fresh: list[int] = []
+        now = time.time()
+        async with self._db.transaction() as tx:
+            for update in updates:
+                row = await tx.fetch_one(
+                    "INSERT INTO inbox (update_id, payload, received_at, handled, attempts,"
+                    " conversation) VALUES (?, ?, ?, 0, 0, ?)"
+                    " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                    (update.update_id, update.payload, now, update.conversation),
+                )
+                if row is not None:
+                    fresh.append(int(row[0]))
+        return fresh
+
+    async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[PendingUpdate]:
+        """Lease up to `limit` updates to `owner`, counting an attempt for each: unhandled
+        ones whose lease is free or expired, and none with an older unhandled update of its
+        conversation (that one is being handled, or must be first)."""
+        now = time.time()
+        lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+                " WHERE update_id IN (SELECT i.update_id FROM inbox i"
+                " WHERE i.handled = 0 AND (i.lease_until IS NULL OR i.lease_until < ?)"
+                " AND (i.conversation IS NULL OR NOT EXISTS (SELECT 1 FROM inbox o"
+                " WHERE o.handled = 0 AND o.conversation = i.conversation"
+                " AND o.update_id < i.update_id))"
+                f" ORDER BY i.update_id LIMIT ?{lock})"
+                " RETURNING update_id, payload, received_at, attempts",
+                (owner, now + lease_seconds, now, limit),
+            )
+        claimed = [
+            PendingUpdate(
+                update_id=int(row[0]),
+                payload=row[1] if isinstance(row[1], str) else "",
+                received_at=float(row[2]),
+                attempts=int(row[3]) - 1,  # as before this claim, like `pending`
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda update: update.update_id)
+
+    async def extend(
+        self, owner: str, update_ids: Sequence[int], lease_seconds: float
+    ) -> set[int]:
+        """Renew `owner`'s leases on updates still being handled; return those it still
+        holds (a lease that expired may have gone to another replica meanwhile)."""
+        if not update_ids:
+            return set()
+        until = time.time() + lease_seconds
+        marks = ", ".join("?" * len(update_ids))
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all(
+                f"UPDATE inbox SET lease_until = ? WHERE update_id IN ({marks})"
+                " AND lease_owner = ? AND handled = 0 RETURNING update_id",
+                (until, *update_ids, owner),
+            )
+        return {int(row[0]) for row in rows}
+
+    async def release(self, owner: str, update_id: int) -> None:
+        """Give an unfinished update back at once (a stopping replica), for another to take."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE inbox SET lease_owner = NULL, lease_until = NULL"
+                " WHERE update_id = ? AND lease_owner = ? AND handled = 0",
+                (update_id, owner),
+            )
+
+    async def finish(self, update_id: int) -> None:
+        """The update's handling ended: never claimed again (`mark_handled`)."""
+        await self.mark_handled(update_id)
 
     async def count_attempts(self, update_ids: Sequence[int]) -> None:
         """Count one more start of handling for each of `update_ids` (before it starts)."""
@@ -88,8 +176,7 @@ class InboxRepository:
 
     async def prune(self, older_than: float = KEEP_HANDLED_SECONDS) -> int:
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            return await tx.execute(
                 "DELETE FROM inbox WHERE handled = 1 AND received_at < ?",
                 (time.time() - older_than,),
             )
-            return cursor.rowcount

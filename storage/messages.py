@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import aiosqlite
-
 from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.images import insert_images, load_images, prune_images
 from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData
 
@@ -58,28 +56,29 @@ class MessageRepository:
         now = time.time()
         async with self._db.transaction() as tx:
             conversation = await _active_conversation(tx, key, user_content, now)
-            cursor = await tx.execute(
+            question = await tx.fetch_one(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
                 " created_at, update_id, conversation_id, telegram_message_id)"
-                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?, ?) RETURNING id",
                 (*owner(key), user_content, now, update_id, conversation, telegram_message_id),
             )
-            user_row = cursor.lastrowid or 0
+            user_row = int(question[0]) if question is not None else 0
             if images:
-                if keep_image_turns > 0 and cursor.lastrowid is not None:
-                    await insert_images(tx, cursor.lastrowid, images)
+                if keep_image_turns > 0 and question is not None:
+                    await insert_images(tx, user_row, images)
                 await prune_images(tx, key, keep_image_turns)
-            cursor = await tx.execute(
+            reply = await tx.fetch_one(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
                 " created_at, update_id, conversation_id, finish_reason)"
-                " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?) RETURNING id",
                 (*owner(key), answer, model, now, update_id, conversation, finish_reason),
             )
+            answer_row = int(reply[0]) if reply is not None else 0
             if usage_id is not None:
                 await tx.execute(
-                    "UPDATE usage SET message_id = ? WHERE id = ?", (cursor.lastrowid, usage_id)
+                    "UPDATE usage SET message_id = ? WHERE id = ?", (answer_row, usage_id)
                 )
-        return ExchangeIds(user_turn=user_row, answer=cursor.lastrowid or 0)
+        return ExchangeIds(user_turn=user_row, answer=answer_row)
 
     async def answer_to_update(self, update_id: int) -> str | None:
         """The stored answer to a Telegram update, if its exchange was stored."""
@@ -93,15 +92,14 @@ class MessageRepository:
         """Delete the active conversation (its images go with it) and that it was ever trimmed;
         the user's other saved conversations stay."""
         async with self._db.transaction() as tx:
-            async with tx.execute(ACTIVE_ID, owner(key)) as found:
-                row = await found.fetchone()
+            row = await tx.fetch_one(ACTIVE_ID, owner(key))
             await tx.execute(f"DELETE FROM history_notices WHERE {OWNER}", owner(key))
             if row is None:
                 return 0
-            cursor = await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (row[0],))
+            deleted = await tx.execute("DELETE FROM messages WHERE conversation_id = ?", (row[0],))
             await tx.execute("DELETE FROM conversations WHERE id = ?", (row[0],))
             await tx.execute(f"DELETE FROM active_conversations WHERE {OWNER}", owner(key))
-            return cursor.rowcount
+            return deleted
 
     async def trim_notice_sent(self, key: ConversationKey) -> bool:
         row = await self._db.fetch_one(f"SELECT 1 FROM history_notices WHERE {OWNER}", owner(key))
@@ -110,8 +108,8 @@ class MessageRepository:
     async def mark_trim_notice_sent(self, key: ConversationKey) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO history_notices (chat_id, user_id, thread_id, trimmed_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO history_notices (chat_id, user_id, thread_id, trimmed_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (*owner(key), time.time()),
             )
 
@@ -122,23 +120,22 @@ def title_of(text: str) -> str:
 
 
 async def _active_conversation(
-    tx: aiosqlite.Connection, key: ConversationKey, first_message: str, now: float
+    tx: Transaction, key: ConversationKey, first_message: str, now: float
 ) -> int:
     """The id of the key's active conversation, created (titled by `first_message`) if none."""
-    async with tx.execute(ACTIVE_ID, owner(key)) as cursor:
-        row = await cursor.fetchone()
+    row = await tx.fetch_one(ACTIVE_ID, owner(key))
     if row is not None:
         await tx.execute(
             "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, int(row[0]))
         )
         return int(row[0])
-    cursor = await tx.execute(
+    created = await tx.fetch_one(
         "INSERT INTO conversations (chat_id, user_id, thread_id, title, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (*owner(key), title_of(first_message), now, now),
     )
-    conversation = cursor.lastrowid
-    assert conversation is not None  # an INSERT into a table with a rowid
+    assert created is not None
+    conversation = int(created[0])
     await tx.execute(
         "INSERT INTO active_conversations (chat_id, user_id, thread_id, conversation_id)"
         " VALUES (?, ?, ?, ?)",

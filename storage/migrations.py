@@ -3,15 +3,23 @@
 Each step runs inside the caller's transaction, with foreign keys off (so a table can be
 rebuilt the way SQLite documents), and records its version, so a rerun applies nothing twice.
 Add new steps at the end; never edit a released one.
+
+`MIGRATIONS` is SQLite's list; every step has a PostgreSQL twin with the same version in
+storage/migrations_pg.py (tests/unit/test_storage_contract.py fails on a missing one and
+compares both schemas' tables and columns).
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-import aiosqlite
+if TYPE_CHECKING:
+    from storage.db import Dialect, Transaction
 
-MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+Step = tuple[int, str, tuple[str, ...]]
+
+MIGRATIONS: list[Step] = [
     (
         1,
         "initial",
@@ -356,28 +364,55 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             """,
         ),
     ),
+    (
+        30,
+        "inbox_leases",
+        (
+            # Replicas share the inbox: an update is claimed for a while (a lease) by one of
+            # them, and one conversation's updates are claimed one at a time, in order.
+            "ALTER TABLE inbox ADD COLUMN conversation TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE inbox ADD COLUMN lease_until REAL",
+            "CREATE INDEX inbox_conversation ON inbox (conversation, update_id) WHERE handled = 0",
+            # Named leases with an expiry; the long-polling replica holds 'poller'.
+            """
+            CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                until REAL NOT NULL
+            )
+            """,
+        ),
+    ),
 ]
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> list[str]:
+def steps_for(dialect: Dialect) -> list[Step]:
+    if dialect == "postgresql":
+        from storage import migrations_pg
+
+        return migrations_pg.POSTGRES_MIGRATIONS
+    return MIGRATIONS
+
+
+async def apply_migrations(tx: Transaction, dialect: Dialect = "sqlite") -> list[str]:
     """Apply every step whose version is not recorded yet; return the names applied.
 
     Not just the ones above the highest recorded version: numbers are handed out to work in
     progress, so a step with a lower number can land after a higher one was applied.
     """
-    await conn.execute(
+    await tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
     )
-    async with conn.execute("SELECT version FROM schema_version") as cur:
-        recorded = {int(row[0]) for row in await cur.fetchall()}
+    recorded = {int(row[0]) for row in await tx.fetch_all("SELECT version FROM schema_version")}
     applied: list[str] = []
-    for version, name, statements in MIGRATIONS:
+    for version, name, statements in steps_for(dialect):
         if version in recorded:
             continue
         for statement in statements:
-            await conn.execute(statement)
-        await conn.execute(
+            await tx.execute(statement)
+        await tx.execute(
             "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
             (version, name, time.time()),
         )

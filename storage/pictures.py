@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 
 _COLUMNS = (
     "id, user_id, chat_id, message_id, model, prompt, aspect_ratio, resolution, seed,"
@@ -48,10 +46,10 @@ class PictureRepository:
     async def add(self, request: PictureRequest, mime_type: str, data: bytes) -> int:
         """Store one picture; the user's oldest beyond the newest `keep_per_user` go."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            row = await tx.fetch_one(
                 "INSERT INTO generated_pictures (user_id, chat_id, model, prompt, aspect_ratio,"
                 " resolution, seed, variants, sources, mime_type, data, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     request.user_id,
                     request.chat_id,
@@ -67,8 +65,8 @@ class PictureRepository:
                     time.time(),
                 ),
             )
-            picture_id = cursor.lastrowid
-            assert picture_id is not None
+            assert row is not None
+            picture_id = int(row[0])
             await tx.execute(
                 "DELETE FROM generated_pictures WHERE user_id = ? AND id NOT IN ("
                 " SELECT id FROM generated_pictures WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
@@ -99,7 +97,7 @@ class PictureRepository:
         return _picture(row) if row is not None else None
 
 
-def _picture(row: aiosqlite.Row) -> StoredPicture:
+def _picture(row: Row) -> StoredPicture:
     sources = str(row["sources"])
     return StoredPicture(
         id=int(row["id"]),

@@ -17,7 +17,7 @@ class RetentionRepository:
         Saved conversations left with no message go too.
         """
         async with self._db.transaction() as tx:
-            cursor = await tx.execute("DELETE FROM messages WHERE created_at < ?", (cutoff,))
+            deleted = await tx.execute("DELETE FROM messages WHERE created_at < ?", (cutoff,))
             await tx.execute(
                 "DELETE FROM conversations WHERE NOT EXISTS"
                 " (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id)"
@@ -26,4 +26,4 @@ class RetentionRepository:
                 "DELETE FROM active_conversations WHERE NOT EXISTS (SELECT 1 FROM"
                 " conversations c WHERE c.id = active_conversations.conversation_id)"
             )
-            return cursor.rowcount
+            return deleted

@@ -10,7 +10,10 @@ from storage.models import UsageRecord
 
 # A sum is approximate when any of its calls was estimated or has no known cost at all.
 _COST = "COALESCE(SUM(cost_rub), 0) AS cost"
-_APPROXIMATE = "COALESCE(MAX(estimated OR cost_rub IS NULL), 0) AS approximate"
+_APPROXIMATE = (
+    "COALESCE(MAX(CASE WHEN estimated <> 0 OR cost_rub IS NULL THEN 1 ELSE 0 END), 0)"
+    " AS approximate"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,10 @@ class UsageRepository:
     async def record(self, record: UsageRecord) -> int:
         """The only writer of ledger rows (see bot.services.metering); returns the row id."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            row = await tx.fetch_one(
                 "INSERT INTO usage (user_id, chat_id, kind, model, prompt_tokens,"
                 " completion_tokens, cost_rub, estimated, web_search_requests, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     record.user_id,
                     record.chat_id,
@@ -61,8 +64,8 @@ class UsageRepository:
                     time.time(),
                 ),
             )
-            assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            assert row is not None
+            return int(row[0])
 
     async def spent_by_everyone(self, since: float) -> float:
         row = await self._db.fetch_one(

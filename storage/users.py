@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Database, Row
 from storage.models import Person, UserRecord
 
 _PERSON = "id, username, first_name, last_name"
@@ -39,8 +37,8 @@ class UserRepository:
         names = person or Person(user_id)
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT OR IGNORE INTO users (id, language, username, first_name, last_name,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users (id, language, username, first_name, last_name,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (user_id, language, names.username, names.first_name, names.last_name, now, now),
             )
         return await self.get(user_id) or UserRecord(user_id, language, None, None)
@@ -80,9 +78,14 @@ class UserRepository:
 
     async def find_by_username(self, username: str) -> Person | None:
         """The user last seen with `username` (any case, without the @)."""
+        # Each backend's case-insensitive match, as its index (migration 9) is built.
+        same_name = (
+            "username = ? COLLATE NOCASE"
+            if self._db.dialect == "sqlite"
+            else "lower(username) = lower(?)"
+        )
         row = await self._db.fetch_one(
-            f"SELECT {_PERSON} FROM users WHERE username = ? COLLATE NOCASE"
-            " ORDER BY updated_at DESC LIMIT 1",
+            f"SELECT {_PERSON} FROM users WHERE {same_name} ORDER BY updated_at DESC LIMIT 1",
             (username.removeprefix("@"),),
         )
         return _person(row) if row is not None else None
@@ -141,7 +144,7 @@ class UserRepository:
         await self._update(user_id, "show_cost", int(show))
 
 
-def _person(row: aiosqlite.Row) -> Person:
+def _person(row: Row) -> Person:
     return Person(
         id=row["id"],
         username=row["username"],

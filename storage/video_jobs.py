@@ -42,10 +42,10 @@ class VideoJobRepository:
         language: str,
     ) -> int:
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            row = await tx.fetch_one(
                 "INSERT INTO video_jobs (user_id, chat_id, thread_id, reply_to, task_id, model,"
                 " prompt, duration, language, created_at, recorded)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
                 (
                     user_id,
                     chat_id,
@@ -59,7 +59,7 @@ class VideoJobRepository:
                     time.time(),
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            return int(row[0]) if row is not None else 0
 
     async def mark_recorded(self, job_id: int) -> None:
         async with self._db.transaction() as tx:

@@ -9,8 +9,11 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from bot.doctor.context import NETWORK_TIMEOUT_SECONDS, DoctorContext, optional_setting
 from bot.doctor.report import Check, fail, ok, warn
+from storage.db import sqlite_path
 from storage.inspection import inspect_database
 
 GROUP = "Storage"
@@ -22,7 +25,12 @@ DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "redis": 6379, "rediss": 
 
 async def check_storage(ctx: DoctorContext) -> list[Check]:
     path = ctx.settings.database_path
-    if str(path) == ":memory:":
+    database_url = _secret(optional_setting(ctx.settings, "database_url"))
+    if database_url.startswith("sqlite://"):
+        path = Path(sqlite_path(database_url))
+    if database_url.startswith(("postgresql://", "postgres://")):
+        checks = []  # the server is checked below; the bot migrates it at start
+    elif str(path) == ":memory:":
         checks = [
             warn(
                 GROUP,
@@ -35,10 +43,14 @@ async def check_storage(ctx: DoctorContext) -> list[Check]:
         checks = [await _database(path), *await asyncio.to_thread(_folder_and_disk, path)]
     # Other stores arrive with their own settings; each is checked once it exists.
     for setting in ("database_url", "redis_url"):
-        url = optional_setting(ctx.settings, setting)
-        if url:
-            checks.append(await _reachable(setting.upper(), str(url)))
+        url = _secret(optional_setting(ctx.settings, setting))
+        if url and not url.startswith("sqlite://"):
+            checks.append(await _reachable(setting.upper(), url))
     return checks
+
+
+def _secret(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
 
 
 async def _database(path: Path) -> Check:

@@ -8,31 +8,30 @@
   overshoot. The hold is released once the call's ledger row is written
   (bot.services.metering). `check` refuses early once the daily budget is spent.
 * One request (`MAX_REQUEST_COST_RUB`): a call whose worst case is above it is refused.
-* Rate (`RATE_LIMIT_PER_MINUTE`): a sliding 60-second window kept in memory. The slot is taken
+* Rate (`RATE_LIMIT_PER_MINUTE`): a sliding 60-second window. The slot is taken
   when a message that would reach Polza *arrives* (`take_rate_slot`, called by the conversation
   ordering middleware before the message queues), so a burst sent while earlier answers are
-  still streaming is refused at once instead of waiting and being answered later. It starts
-  empty after a restart.
+  still streaming is refused at once instead of waiting and being answered later.
+
+Holds and rate windows live in a `LimitState`: this process's memory (they start empty after a
+restart), or Redis with REDIS_URL, shared by every replica (bot.services.limit_state).
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
+from bot.services.limit_state import LimitState, MemoryLimitState
 from bot.services.usage import day_bounds
 from storage import UsageRepository
 
 WINDOW_SECONDS = 60.0
-# Idle users' windows are swept once this many users have one.
-SWEEP_AFTER_USERS = 1024
 
 LimitKind = Literal["daily_budget", "rate_limit", "global_budget", "request_cost"]
 
@@ -59,16 +58,17 @@ class LimitExceeded(Exception):
 class Hold:
     """Rubles reserved for one call in flight; `release` once its ledger row is written."""
 
-    def __init__(self, guard: SpendingGuard, user_id: int, amount: Decimal) -> None:
-        self._guard = guard
+    def __init__(self, state: LimitState, user_id: int, amount: Decimal, token: str) -> None:
+        self._state = state
         self._user_id = user_id
         self.amount = amount
+        self._token = token
         self._released = False
 
-    def release(self) -> None:
+    async def release(self) -> None:
         if not self._released:
             self._released = True
-            self._guard._release(self._user_id, self.amount)
+            await self._state.release(self._user_id, self._token)
 
 
 class SpendingGuard:
@@ -83,6 +83,7 @@ class SpendingGuard:
         *,
         global_budget_rub: Decimal | float = 0,
         max_request_rub: Decimal | float = 0,
+        state: LimitState | None = None,
     ) -> None:
         self._ledger = usage_repo
         self._budget = Decimal(str(daily_budget_rub))
@@ -93,11 +94,7 @@ class SpendingGuard:
         self._is_admin = admins if callable(admins) else frozenset(admins).__contains__
         self._clock = clock
         self._tz = tz
-        self._recent: dict[int, deque[float]] = {}
-        self._reserved: dict[int, Decimal] = {}
-        self._reserved_total = Decimal(0)
-        # Reading the spend and adding a hold must not interleave with another reservation.
-        self._reserving = asyncio.Lock()
+        self._state: LimitState = state or MemoryLimitState()
 
     async def reserve(self, user_id: int, amount: Decimal) -> Hold:
         """Hold `amount` for one call, or raise `LimitExceeded` if it would pass a limit."""
@@ -108,38 +105,35 @@ class SpendingGuard:
             raise LimitExceeded(
                 LimitVerdict("request_cost", next_start, until_midnight, self._max_request, amount)
             )
-        async with self._reserving:
+        budgeted = self._budget > 0 and not self._is_admin(user_id)
+        if self._global_budget <= 0 and not budgeted:
+            token = await self._state.hold(user_id, amount, now)  # no budget to check
+            return Hold(self._state, user_id, amount, token)
+        # Reading the spend and adding a hold must not interleave with another reservation.
+        scope = "all" if self._global_budget > 0 else str(user_id)
+        async with self._state.reserving(scope):
+            held, held_total = await self._state.held(user_id)
             if self._global_budget > 0:
                 spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
-                if spent + self._reserved_total + amount > self._global_budget:
+                if spent + held_total + amount > self._global_budget:
                     raise LimitExceeded(
                         LimitVerdict(
                             "global_budget", next_start, until_midnight, self._global_budget
                         )
                     )
-            if self._budget > 0 and not self._is_admin(user_id):
+            if budgeted:
                 spent = Decimal(
                     str(await self._ledger.total_cost(user_id, since=start.timestamp()))
                 )
-                held = self._reserved.get(user_id, Decimal(0))
                 if spent + held + amount > self._budget:
                     raise LimitExceeded(
                         LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
                     )
-            self._reserved[user_id] = self._reserved.get(user_id, Decimal(0)) + amount
-            self._reserved_total += amount
-        return Hold(self, user_id, amount)
+            token = await self._state.hold(user_id, amount, now)
+        return Hold(self._state, user_id, amount, token)
 
-    def reserved(self, user_id: int) -> Decimal:
-        return self._reserved.get(user_id, Decimal(0))
-
-    def _release(self, user_id: int, amount: Decimal) -> None:
-        left = self._reserved.get(user_id, Decimal(0)) - amount
-        if left > 0:
-            self._reserved[user_id] = left
-        else:
-            self._reserved.pop(user_id, None)
-        self._reserved_total = max(Decimal(0), self._reserved_total - amount)
+    async def reserved(self, user_id: int) -> Decimal:
+        return (await self._state.held(user_id))[0]
 
     @property
     def rate_limited(self) -> bool:
@@ -151,14 +145,24 @@ class SpendingGuard:
             return None
         return await self._daily_budget(user_id)
 
-    def take_rate_slot(self, user_id: int) -> LimitVerdict | None:
+    async def take_rate_slot(self, user_id: int) -> LimitVerdict | None:
         """Count one request that would reach Polza: None to go ahead, or why not.
 
-        Synchronous on purpose: checking and counting cannot interleave with another arrival.
+        Checking and counting are one step of the state (they cannot interleave with another
+        arrival, in this process or another replica).
         """
         if self._is_admin(user_id) or self._rate <= 0:
             return None
-        return self._rate_slot(user_id)
+        now = self._clock()
+        frees_at = await self._state.take_slot(user_id, now, self._rate, WINDOW_SECONDS)
+        if frees_at is None:
+            return None
+        return LimitVerdict(
+            kind="rate_limit",
+            resets_at=datetime.fromtimestamp(frees_at, self._tz),
+            retry_after_seconds=max(1, math.ceil(frees_at - now)),
+            limit=Decimal(self._rate),
+        )
 
     async def _daily_budget(self, user_id: int) -> LimitVerdict | None:
         now = self._clock()
@@ -172,26 +176,3 @@ class SpendingGuard:
             retry_after_seconds=max(1, math.ceil(next_start.timestamp() - now)),
             limit=self._budget,
         )
-
-    def _rate_slot(self, user_id: int) -> LimitVerdict | None:
-        now = self._clock()
-        if len(self._recent) >= SWEEP_AFTER_USERS:
-            self._sweep(now)
-        window = self._recent.setdefault(user_id, deque())
-        while window and window[0] <= now - WINDOW_SECONDS:
-            window.popleft()
-        if len(window) < self._rate:
-            window.append(now)
-            return None
-        frees_at = window[0] + WINDOW_SECONDS
-        return LimitVerdict(
-            kind="rate_limit",
-            resets_at=datetime.fromtimestamp(frees_at, self._tz),
-            retry_after_seconds=max(1, math.ceil(frees_at - now)),
-            limit=Decimal(self._rate),
-        )
-
-    def _sweep(self, now: float) -> None:
-        cutoff = now - WINDOW_SECONDS
-        for user_id in [u for u, w in self._recent.items() if not w or w[-1] <= cutoff]:
-            del self._recent[user_id]

@@ -139,7 +139,7 @@ class Meter:
                     "Could not record a %s call of user %s", charge.kind, charge.user_id
                 )
             finally:
-                hold.release()
+                await asyncio.shield(hold.release())
 
     async def _settle(self, charge: Charge) -> None:
         if not charge.billed:

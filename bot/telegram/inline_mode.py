@@ -93,9 +93,9 @@ class InlineMode:
         if self._latest.get(user_id) != generation:
             await _answer(query, [])  # overtaken by a newer query while typing
             return
-        verdict = self.spending_guard.take_rate_slot(user_id) or await self.spending_guard.check(
+        verdict = await self.spending_guard.take_rate_slot(
             user_id
-        )
+        ) or await self.spending_guard.check(user_id)
         if verdict is not None:
             await _answer(query, [], _button(tr(i18n, "inline-limit"), "limits"))
             return

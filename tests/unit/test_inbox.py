@@ -1,17 +1,16 @@
-"""The inbox keeps received updates until handled, recognises repeats, and forgets contents."""
+"""The inbox keeps received updates until handled, recognises repeats, and forgets contents
+(on both backends)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from storage import Database
 from storage.inbox import InboxRepository
 
 
 async def test_updates_are_pending_until_handled_and_repeats_are_recognised(
-    tmp_path: Path,
+    store_url: str,
 ) -> None:
-    db = await Database.open(tmp_path / "inbox.sqlite3")
+    db = await Database.open(store_url)
     inbox = InboxRepository(db)
     assert await inbox.accept([(1, '{"a": 1}'), (2, '{"b": 2}')]) == [1, 2]
     assert await inbox.accept([(2, '{"b": 2}'), (3, '{"c": 3}')]) == [3]
@@ -25,8 +24,8 @@ async def test_updates_are_pending_until_handled_and_repeats_are_recognised(
     await db.close()
 
 
-async def test_every_start_of_handling_is_counted(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "inbox.sqlite3")
+async def test_every_start_of_handling_is_counted(store_url: str) -> None:
+    db = await Database.open(store_url)
     inbox = InboxRepository(db)
     await inbox.accept([(1, "{}"), (2, "{}")])  # handling starts right away: one attempt
     await inbox.count_attempts([1])
@@ -34,9 +33,9 @@ async def test_every_start_of_handling_is_counted(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_a_step_numbered_below_the_newest_applied_one_still_runs(tmp_path: Path) -> None:
+async def test_a_step_numbered_below_the_newest_applied_one_still_runs(store_url: str) -> None:
     # As when branches land out of order: 11 is recorded, 8 arrives later.
-    path = tmp_path / "inbox.sqlite3"
+    path = store_url
     db = await Database.open(path)
     async with db.transaction() as tx:
         await tx.execute("ALTER TABLE inbox DROP COLUMN attempts")

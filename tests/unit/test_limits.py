@@ -49,15 +49,15 @@ async def test_a_burst_lets_exactly_the_limit_through(ledger: UsageRepository) -
     clock = Clock(1_000_000.0)
     limits = guard(ledger, clock, budget=100, rate=3)
 
-    verdicts = [limits.take_rate_slot(USER) for _ in range(10)]
+    verdicts = [await limits.take_rate_slot(USER) for _ in range(10)]
 
     assert sum(v is None for v in verdicts) == 3
     refused = [v for v in verdicts if v is not None]
     assert {v.kind for v in refused} == {"rate_limit"}
     assert {v.retry_after_seconds for v in refused} == {60}
     assert refused[0].limit == 3
-    assert limits.take_rate_slot(ADMIN) is None, "admins are exempt"
-    assert limits.take_rate_slot(USER + 1) is None, "limits are per user"
+    assert await limits.take_rate_slot(ADMIN) is None, "admins are exempt"
+    assert await limits.take_rate_slot(USER + 1) is None, "limits are per user"
     assert await limits.check(USER) is None, "the budget check takes no rate slot"
 
 
@@ -66,15 +66,15 @@ async def test_the_window_slides_and_refusals_do_not_count(ledger: UsageReposito
     limits = guard(ledger, clock, rate=3)
     for offset in (0, 20, 40):
         clock.now = 1_000_000.0 + offset
-        assert limits.take_rate_slot(USER) is None
+        assert await limits.take_rate_slot(USER) is None
     clock.now = 1_000_050.0
-    verdict = limits.take_rate_slot(USER)
+    verdict = await limits.take_rate_slot(USER)
     assert verdict is not None and verdict.retry_after_seconds == 10
     assert verdict.resets_at == datetime.fromtimestamp(1_000_060.0, MOSCOW)
 
     clock.now = 1_000_060.5  # the first request left the window; the refusal never entered
-    assert limits.take_rate_slot(USER) is None
-    assert limits.take_rate_slot(USER) is not None
+    assert await limits.take_rate_slot(USER) is None
+    assert await limits.take_rate_slot(USER) is not None
 
 
 async def test_daily_budget_counts_todays_spend_until_local_midnight(

@@ -154,7 +154,7 @@ async def test_parallel_calls_of_one_user_cannot_overshoot_the_budget(
     refused = [r for r in results if isinstance(r, LimitExceeded)]
     assert entered == 2 and len(refused) == 4
     assert refused[0].verdict.kind == "daily_budget"
-    assert limits.reserved(ALICE) == 0
+    assert await limits.reserved(ALICE) == 0
     assert sum(float(str(r[2])) for r in await rows(db)) == pytest.approx(8.0)
 
 

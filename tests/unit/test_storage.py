@@ -1,9 +1,9 @@
-"""Migrations and repositories on a real SQLite file."""
+"""Migrations and repositories: SQLite's migrations on a real file; the repository tests run
+on both backends (the `store` fixture: a SQLite file and a real PostgreSQL database)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -21,13 +21,12 @@ from storage import (
     migrations,
 )
 from storage.migrations import MIGRATIONS, apply_migrations
+from storage.sqlite import SqliteTransaction
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "nested" / "bot.sqlite3")
-    yield database
-    await database.close()
+def db(store: Database) -> Database:
+    return store
 
 
 async def test_migrations_apply_once_and_rerun_safely(tmp_path: Path) -> None:
@@ -35,7 +34,7 @@ async def test_migrations_apply_once_and_rerun_safely(tmp_path: Path) -> None:
     first = await Database.open(path)
     await first.close()
     async with aiosqlite.connect(path) as conn:
-        assert await apply_migrations(conn) == []
+        assert await apply_migrations(SqliteTransaction(conn)) == []
         async with conn.execute("SELECT version FROM schema_version") as cur:
             versions = [row[0] for row in await cur.fetchall()]
         async with conn.execute("PRAGMA journal_mode") as cur:

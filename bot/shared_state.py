@@ -1,0 +1,53 @@
+"""State that replicas share through Redis (REDIS_URL), or this process's memory without it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Awaitable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import urlsplit
+
+from aiogram.fsm.storage.base import BaseStorage
+
+from bot.bounded import DAY
+from bot.config import Settings
+from bot.fsm_storage import BoundedMemoryStorage
+from bot.services.limit_state import LimitState, MemoryLimitState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedState:
+    limits: LimitState
+    fsm: BaseStorage  # aiogram's conversation states (/image waiting for its prompt, …)
+
+
+async def open_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
+    url = settings.redis_url.get_secret_value()
+    if not url:
+        return SharedState(MemoryLimitState(), BoundedMemoryStorage())
+    from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from bot.services.limit_state import RedisLimitState
+
+    redis = Redis.from_url(url, socket_connect_timeout=10)
+    stack.push_async_callback(redis.aclose)
+    try:
+        await cast("Awaitable[bool]", redis.ping())
+    except (RedisError, OSError) as error:
+        parts = urlsplit(url)
+        sys.stderr.write(
+            f"Redis error: cannot reach {parts.hostname}:{parts.port or 6379}"
+            f" ({type(error).__name__}); check REDIS_URL\n"
+        )
+        raise SystemExit(2) from None
+    logger.info("Sharing limits and conversation states through Redis")
+    # States nobody finishes are forgotten after a day, as in memory.
+    fsm = RedisStorage(redis, state_ttl=int(DAY), data_ttl=int(DAY))
+    return SharedState(RedisLimitState(redis), fsm)
