@@ -91,11 +91,29 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
 
 
 def _intake(app: App, dp: Dispatcher, limits: ReplayLimits) -> DurablePolling:
-    """Where updates come from: Telegram's webhook when WEBHOOK_URL is set, else polling."""
+    """Where updates come from (Telegram's webhook with WEBHOOK_URL, else polling) and who
+    handles them (this process, or every replica from the shared inbox)."""
     settings, metrics = app.deps.settings, app.ops.metrics
-    if not settings.webhook_url and settings.uses_postgres and shares_state(settings):
-        # Replicas: the lease holder polls into the shared inbox, every replica claims from it.
-        return SharedInboxRunner(
+    replicas = settings.uses_postgres and shares_state(settings)
+    if not settings.webhook_url:
+        if replicas:
+            # The poller-lease holder polls into the shared inbox; every replica claims from it.
+            return SharedInboxRunner(
+                dp,
+                app.bot,
+                app.inbox,
+                app.leases,
+                lease_seconds=settings.inbox_lease_seconds,
+                limits=limits,
+                metrics=metrics,
+            )
+        return DurablePolling(dp, app.bot, app.inbox, limits=limits, metrics=metrics)
+    from bot.webhook import DurableWebhook, SharedWebhookRunner  # aiohttp's server if used
+
+    url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
+    listen = settings.webhook_address
+    if replicas:
+        return SharedWebhookRunner(
             dp,
             app.bot,
             app.inbox,
@@ -103,18 +121,17 @@ def _intake(app: App, dp: Dispatcher, limits: ReplayLimits) -> DurablePolling:
             lease_seconds=settings.inbox_lease_seconds,
             limits=limits,
             metrics=metrics,
+            url=url,
+            secret=secret,
+            listen=listen,
         )
-    if not settings.webhook_url:
-        return DurablePolling(dp, app.bot, app.inbox, limits=limits, metrics=metrics)
-    from bot.webhook import DurableWebhook  # aiohttp's server only when it is used
-
     return DurableWebhook(
         dp,
         app.bot,
         app.inbox,
-        url=settings.webhook_url,
-        secret=settings.webhook_secret.get_secret_value(),
-        listen=settings.webhook_address,
+        url=url,
+        secret=secret,
+        listen=listen,
         limits=limits,
         metrics=metrics,
     )

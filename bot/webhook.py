@@ -1,10 +1,15 @@
 """Webhook mode: Telegram POSTs each update; it is stored in the inbox before the answer.
 
-The same inbox, replay limits and graceful stop as long polling (`DurablePolling`): only the
-way updates arrive differs. A request is processed only with the right
+`WebhookEndpoint` is the HTTP side: a request is processed only with the right
 `X-Telegram-Bot-Api-Secret-Token` (else 401, nothing stored); an update is confirmed with 200
 only once it is stored, so a crash after the answer loses nothing, and a store that keeps
-failing answers 503, which makes Telegram deliver it again later.
+failing answers 503, which makes Telegram deliver it again later. Where it is stored:
+
+- `DurableWebhook` (one process): the same inbox, replay limits and graceful stop as long
+  polling (`DurablePolling`); a new update is handled right away in this process.
+- `SharedWebhookRunner` (replicas on PostgreSQL and Redis): into the shared inbox with its
+  conversation, from which every replica claims work (`bot/replicas.py`), whichever replica
+  the proxy sent the request to.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,9 +28,12 @@ from aiogram.utils.backoff import Backoff
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.conversation import update_conversation
 from bot.observability.metrics import Metrics
 from bot.polling import BACKOFF, STORAGE_BACKOFF, DurablePolling, ReplayLimits
-from storage.inbox import InboxRepository
+from bot.replicas import SharedInboxRunner
+from storage.inbox import InboxRepository, NewUpdate
+from storage.leases import LeaseRepository
 
 logger = logging.getLogger(__name__)
 
@@ -35,48 +43,44 @@ MAX_BODY_BYTES = 1024 * 1024
 # Storing one update is tried this often before Telegram is asked to deliver it again.
 STORE_TRIES = 3
 
+# Stores the update; raises when it could not be stored.
+Accept = Callable[[Update], Awaitable[None]]
 
-class DurableWebhook(DurablePolling):
+
+class WebhookEndpoint:
     def __init__(
         self,
-        dispatcher: Dispatcher,
         bot: Bot,
-        inbox: InboxRepository,
+        dispatcher: Dispatcher,
         *,
         url: str,
         secret: str,
         listen: tuple[str, int],
-        limits: ReplayLimits | None = None,
-        metrics: Metrics | None = None,
+        accept: Accept,
     ) -> None:
-        super().__init__(dispatcher, bot, inbox, limits=limits, metrics=metrics)
+        self._bot = bot
+        self._dp = dispatcher
         self._url = url
         self._secret = secret.encode()
         self._listen = listen
-        self._serving = False
+        self._accept = accept
+        self.serving = False
 
-    def alive(self) -> bool:
-        return self._serving
-
-    async def run(self, stop: asyncio.Event, **data: Any) -> None:
-        """Handle pending updates, then accept updates until `stop` is set."""
-        await self._replay(data)
+    async def serve(self) -> None:
+        """Listen and register the webhook with Telegram; runs until cancelled."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_post(urlsplit(self._url).path or "/", lambda r: self._receive(r, data))
+        app.router.add_post(urlsplit(self._url).path or "/", self._receive)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
             host, port = self._listen
             await web.TCPSite(runner, host, port).start()
-            self._serving = True
+            self.serving = True
             logger.info("Listening for Telegram's webhook on %s:%d", host, port)
-            registering = asyncio.create_task(self._register())
-            await stop.wait()
-            registering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await registering
+            await self._register()
+            await asyncio.Event().wait()
         finally:
-            self._serving = False
+            self.serving = False
             # New deliveries are refused from here on; Telegram keeps them and tries again.
             await runner.cleanup()
 
@@ -96,7 +100,7 @@ class DurableWebhook(DurablePolling):
                 logger.warning("setWebhook failed (%s: %s); retrying", type(error).__name__, error)
                 await backoff.asleep()
 
-    async def _receive(self, request: web.Request, data: dict[str, Any]) -> web.Response:
+    async def _receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             logger.warning("Refused a webhook request without the right secret token")
@@ -105,24 +109,113 @@ class DurableWebhook(DurablePolling):
             update = Update.model_validate_json(await request.read(), context={"bot": self._bot})
         except (ValidationError, ValueError):
             return web.Response(status=400, text="Not an update")
-        payload = update.model_dump_json(exclude_unset=True, by_alias=True)
-        fresh = await self._store(update.update_id, payload)
-        if fresh is None:
+        try:
+            await self._accept(update)
+        except Exception:
+            logger.warning(
+                "Could not store update %s; Telegram will send it again", update.update_id
+            )
             return web.Response(status=503, text="Try again later")
+        return web.Response(text="ok")
+
+
+async def stored(write: Callable[[], Awaitable[list[int]]], update_id: int) -> list[int]:
+    """`write()`, tried a few times (a webhook request cannot wait long); raises at the end."""
+    backoff = Backoff(config=STORAGE_BACKOFF)
+    for attempt in range(1, STORE_TRIES + 1):
+        try:
+            return await write()
+        except Exception as error:
+            if attempt == STORE_TRIES:
+                raise
+            logger.warning("Could not store update %s (%s); trying again", update_id, error)
+            await backoff.asleep()
+    raise AssertionError("unreachable")
+
+
+def payload_of(update: Update) -> str:
+    return update.model_dump_json(exclude_unset=True, by_alias=True)
+
+
+class DurableWebhook(DurablePolling):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        inbox: InboxRepository,
+        *,
+        url: str,
+        secret: str,
+        listen: tuple[str, int],
+        limits: ReplayLimits | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        super().__init__(dispatcher, bot, inbox, limits=limits, metrics=metrics)
+        self._endpoint = WebhookEndpoint(
+            bot, dispatcher, url=url, secret=secret, listen=listen, accept=self._accept
+        )
+        self._data: dict[str, Any] = {}
+
+    def alive(self) -> bool:
+        return self._endpoint.serving
+
+    async def run(self, stop: asyncio.Event, **data: Any) -> None:
+        """Handle pending updates, then accept updates until `stop` is set."""
+        self._data = data
+        await self._replay(data)
+        serving = asyncio.create_task(self._endpoint.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (serving, stopping):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _accept(self, update: Update) -> None:
+        rows = [(update.update_id, payload_of(update))]
+        fresh = await stored(lambda: self._inbox.accept(rows), update.update_id)
         if fresh:
             if self._metrics is not None:
                 self._metrics.update_received()
-            self._spawn(update, data)
-        return web.Response(text="ok")
+            self._spawn(update, self._data)
 
-    async def _store(self, update_id: int, payload: str) -> bool | None:
-        """Whether the update is new (False: a repeat), or None when it could not be stored."""
-        backoff = Backoff(config=STORAGE_BACKOFF)
-        for attempt in range(1, STORE_TRIES + 1):
-            try:
-                return bool(await self._inbox.accept([(update_id, payload)]))
-            except sqlite3.Error as error:
-                logger.warning("Could not store update %s (%s)", update_id, error)
-                if attempt < STORE_TRIES:
-                    await backoff.asleep()
-        return None
+
+class SharedWebhookRunner(SharedInboxRunner):
+    """A replica that receives by webhook: every replica listens (no poller lease)."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        inbox: InboxRepository,
+        leases: LeaseRepository,
+        *,
+        url: str,
+        secret: str,
+        listen: tuple[str, int],
+        lease_seconds: float,
+        limits: ReplayLimits | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        super().__init__(
+            dispatcher,
+            bot,
+            inbox,
+            leases,
+            lease_seconds=lease_seconds,
+            limits=limits,
+            metrics=metrics,
+        )
+        self._endpoint = WebhookEndpoint(
+            bot, dispatcher, url=url, secret=secret, listen=listen, accept=self._accept
+        )
+
+    async def _lead(self, data: dict[str, Any]) -> None:
+        await self._endpoint.serve()
+
+    async def _accept(self, update: Update) -> None:
+        row = NewUpdate(update.update_id, payload_of(update), update_conversation(update))
+        fresh = await stored(lambda: self._inbox.store([row]), update.update_id)
+        if fresh and self._metrics is not None:
+            self._metrics.update_received()
+        self._wake.set()

@@ -4,14 +4,20 @@ update confirmed with 200 survives a crash."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 
-from tests.e2e.conftest import BotHarness
+import asyncpg
+
+from tests.e2e.conftest import BOT_TOKEN, POLZA_API_KEY, BotHarness, BotLauncher
 from tests.support import updates
+from tests.support.fakes import PolzaControl, TelegramControl
 from tests.support.processes import wait_until
+from tests.support.servers import RedisServer
 
 PUBLIC_URL = "https://bot.example.org/telegram/hook"
 SECRET = "s3cret-Token_1"
@@ -40,6 +46,8 @@ def post_update(port: int, update: dict[str, object], secret: str | None) -> int
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
+    except urllib.error.URLError:
+        return 0  # not listening (yet)
 
 
 def start_with_webhook(bot: BotHarness) -> int:
@@ -91,3 +99,62 @@ def test_an_update_confirmed_to_telegram_is_answered_after_a_crash(bot: BotHarne
     assert bot.telegram.state()["pending_update_ids"] == []
     bot.start()
     assert bot.telegram.wait_for_messages(SURVIVOR, 1) == ["still here"]
+
+
+def test_replicas_behind_a_webhook_store_into_the_shared_inbox_and_answer_once(
+    telegram: TelegramControl,
+    polza: PolzaControl,
+    tmp_path: Path,
+    bot_launcher: BotLauncher,
+    postgres_url: str,
+    redis_server: RedisServer,
+) -> None:
+    ports = [free_port(), free_port()]
+    base = {
+        "BOT_TOKEN": BOT_TOKEN,
+        "POLZA_API_KEY": POLZA_API_KEY,
+        "POLZA_BASE_URL": polza.base_url,
+        "TELEGRAM_API_URL": telegram.url,
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_server.url,
+        "ACCESS_MODE": "open",
+        "MERGE_WINDOW_SECONDS": "0",
+        "WEBHOOK_URL": PUBLIC_URL,
+        "WEBHOOK_SECRET": SECRET,
+    }
+    # The proxy sends Telegram's deliveries to the first replica; the second is posted to.
+    telegram.webhook_target(f"http://127.0.0.1:{ports[0]}")
+    started = [
+        bot_launcher({**base, "WEBHOOK_LISTEN": f"127.0.0.1:{port}"}, tmp_path / f"r{n}.log")
+        for n, port in enumerate(ports)
+    ]
+    try:
+        wait_until(lambda: telegram.state()["webhook_url"] == PUBLIC_URL, 90, what="setWebhook")
+        delivered = telegram.inject_many(
+            [updates.private_text(USER + 100 + n, f"via the proxy {n}") for n in range(5)]
+        )
+        direct = {"update_id": 990002, **updates.private_text(STRANGER, "to the other one")}
+        wait_until(lambda: post_update(ports[1], direct, SECRET) == 200, 60, what="replica 2")
+        for n in range(5):
+            assert telegram.wait_for_messages(USER + 100 + n, 1, 60) == [f"Echo: via the proxy {n}"]
+        assert telegram.wait_for_messages(STRANGER, 1, 60) == ["Echo: to the other one"]
+        assert len(polza.chat_requests()) == 6, "each update asked once"
+        rows = asyncio.run(inbox_rows(postgres_url))
+        assert {uid for uid, _ in rows} == {*delivered, 990002}
+        assert all(conversation for _, conversation in rows), "stored with its conversation"
+    finally:
+        for process in started:
+            process.stop()
+        for n in range(len(started)):
+            log = (tmp_path / f"r{n}.log").read_text(errors="replace")
+            print(log)  # noqa: T201 - pytest shows it only when the test failed
+            assert "Traceback" not in log
+
+
+async def inbox_rows(url: str) -> list[tuple[int, str | None]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT update_id, conversation FROM inbox")
+    finally:
+        await conn.close()
+    return [(int(row[0]), row[1]) for row in rows]
