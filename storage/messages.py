@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
 from storage.db import Database, Transaction
 from storage.images import insert_images, load_images, prune_images
-from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData
+from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData, ReplayedAnswer
 
 
 class MessageRepository:
@@ -82,11 +82,20 @@ class MessageRepository:
 
     async def answer_to_update(self, update_id: int) -> str | None:
         """The stored answer to a Telegram update, if its exchange was stored."""
+        stored = await self.stored_answer(update_id)
+        return stored.text if stored is not None else None
+
+    async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
+        """The stored answer to a Telegram update, and whether it reached the chat (its
+        message is attached once delivered)."""
         row = await self._db.fetch_one(
-            "SELECT content FROM messages WHERE update_id = ? AND role = 'assistant'",
+            "SELECT content, telegram_message_id FROM messages"
+            " WHERE update_id = ? AND role = 'assistant'",
             (update_id,),
         )
-        return str(row[0]) if row is not None else None
+        if row is None:
+            return None
+        return ReplayedAnswer(text=str(row[0]), delivered=row[1] is not None)
 
     async def clear(self, key: ConversationKey) -> int:
         """Delete the active conversation (its images go with it) and that it was ever trimmed;

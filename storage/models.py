@@ -46,6 +46,14 @@ class ExchangeIds:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayedAnswer:
+    """The stored answer to an update, and whether it reached the chat."""
+
+    text: str
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAnswer:
     """An answer in history, with the user turn it answers and where it is in Telegram."""
 

@@ -41,7 +41,7 @@ from bot.services.reasoning import effort_to_send
 from bot.services.summary import Summariser
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
 from storage.answers import AnswerRepository
-from storage.models import StoredAnswer
+from storage.models import ReplayedAnswer, StoredAnswer
 
 logger = logging.getLogger(__name__)
 
@@ -403,9 +403,9 @@ class ChatService:
         except (sqlite3.Error, OSError) as error:
             logger.error("Could not remember the message of answer %s: %r", answer_id, error)
 
-    async def stored_answer(self, update_id: int) -> str | None:
+    async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The answer already stored for this update (it was replayed after a crash)."""
-        return await self._messages.answer_to_update(update_id)
+        return await self._messages.stored_answer(update_id)
 
 
 def _outcome(

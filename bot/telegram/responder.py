@@ -111,10 +111,14 @@ class Responder:
         stored = await self.chat_service.stored_answer(turn.update_id)
         if stored is None:
             return False
+        if stored.delivered:
+            # Cut off after delivering, before the update was marked handled: sent already.
+            logger.info("Update %s was answered and delivered before a restart", turn.update_id)
+            return True
         logger.info("Update %s was answered before a restart; resending", turn.update_id)
         answer = self._telegram_answer(turn)
         try:
-            await answer.finish(stored)
+            await answer.finish(stored.text)
         except TelegramForbiddenError:
             logger.info("Chat %s no longer accepts messages", turn.message.chat.id)
         return True

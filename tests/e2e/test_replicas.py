@@ -1,8 +1,9 @@
 """Three real bot processes on one PostgreSQL and one Redis (the `scale` deployment): 100
 users × 3 messages at once, one replica SIGKILLed in the middle. Every message is answered,
 each user's answers in order, each request carrying the earlier turns, and the rate limit is
-counted once over the replicas. Delivery is at least once: an answer the killed replica
-delivered just before recording it is resent from storage (never asked of Polza again)."""
+counted once over the replicas. An answer the killed replica stored but did not deliver is
+sent from storage (never asked of Polza again); one it delivered is not sent again, except
+when the kill fell between Telegram accepting it and the replica recording that."""
 
 from __future__ import annotations
 

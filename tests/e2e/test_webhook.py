@@ -136,7 +136,9 @@ def test_replicas_behind_a_webhook_store_into_the_shared_inbox_and_answer_once(
         direct = {"update_id": 990002, **updates.private_text(STRANGER, "to the other one")}
         wait_until(lambda: post_update(ports[1], direct, SECRET) == 200, 60, what="replica 2")
         for n in range(5):
-            assert telegram.wait_for_messages(USER + 100 + n, 1, 60) == [f"Echo: via the proxy {n}"]
+            assert telegram.wait_for_messages(USER + 100 + n, 1, 60) == [
+                f"Echo: via the proxy {n}"
+            ]
         assert telegram.wait_for_messages(STRANGER, 1, 60) == ["Echo: to the other one"]
         assert len(polza.chat_requests()) == 6, "each update asked once"
         rows = asyncio.run(inbox_rows(postgres_url))

@@ -169,12 +169,16 @@ async def test_merged_pieces_are_all_handled_and_a_replay_answers_them_once(
         assert await inbox.pending() == []
         assert [r["messages"][-1]["content"] for r in await bot.chat_requests()] == [merged]
 
-        # A crash after the answer was stored but before the pieces were marked handled.
+        # A crash after the answer was stored but before it was delivered and the pieces
+        # were marked handled.
         db = cast(Any, bot.app.inbox)._db
         async with db.transaction() as tx:
             await tx.executemany(
                 "UPDATE inbox SET handled = 0, attempts = 1, payload = ? WHERE update_id = ?",
                 [(payload, update_id) for update_id, payload in rows],
+            )
+            await tx.execute(
+                "UPDATE messages SET telegram_message_id = NULL WHERE role = 'assistant'"
             )
         await replay(bot)
         assert await inbox.pending() == []

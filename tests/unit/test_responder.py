@@ -66,6 +66,9 @@ async def test_a_replayed_update_gets_its_stored_answer_without_a_second_request
     async with running_bot(tmp_path) as bot:
         question = updates.private_text(USER, "Answered before the crash")
         await bot.send(question, update_id=77)
+        # A crash after storing the answer, before it reached the chat: no message attached.
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+            conn.execute("UPDATE messages SET telegram_message_id = NULL WHERE role = 'assistant'")
         await bot.send(question, update_id=77, replayed=True)  # handled again after a restart
         assert bot.session.sent_texts(USER) == ["Echo: Answered before the crash"] * 2
         assert len(await bot.chat_requests()) == 1
@@ -74,3 +77,15 @@ async def test_a_replayed_update_gets_its_stored_answer_without_a_second_request
     with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
         stored = conn.execute("SELECT role FROM messages ORDER BY id").fetchall()
     assert stored == [("user",), ("assistant",)]  # the exchange is stored exactly once
+
+
+async def test_a_replayed_update_whose_answer_was_delivered_is_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        question = updates.private_text(USER, "Delivered before the crash")
+        await bot.send(question, update_id=78)
+        # Killed after delivering, before the update was marked handled: replayed.
+        await bot.send(question, update_id=78, replayed=True)
+        assert bot.session.sent_texts(USER) == ["Echo: Delivered before the crash"]
+        assert len(await bot.chat_requests()) == 1
