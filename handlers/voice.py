@@ -1,8 +1,12 @@
-"""Voice notes, audio files, round videos and audio documents: transcribe, show, answer."""
+"""Voice notes, audio files, videos (round, plain, as documents) and audio documents:
+transcribe, show, answer.
+
+A caption is the user's instruction and the transcript the material: the model gets both,
+the caption first. A transcript longer than the chat preview also comes whole as a .txt file.
+"""
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
 
@@ -10,25 +14,22 @@ from aiogram import F, Router
 from aiogram.enums import ChatAction
 from aiogram.types import Audio, Document, Message, Video, VideoNote, Voice
 from aiogram.utils.chat_action import ChatActionSender
-from aiogram_i18n import I18nContext
 
-from bot.i18n import polza_error_text, tr
+from bot.i18n import polza_error_text
 from bot.services.audio import AudioError, AudioErrorKind, AudioPreparer
 from bot.services.errors import PolzaError
 from bot.services.limits import LimitExceeded
 from bot.services.transcription import TranscriptionService
+from bot.telegram.addressing import Addressing
 from bot.telegram.downloads import FileTooBig, download_within
-from bot.telegram.formatting import cut_utf16
 from bot.telegram.replies import topic_of
 from bot.telegram.responder import Responder, Turn
+from bot.telegram.transcripts import send_full_transcript, transcript_html
 
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-# A longer transcript is shortened in the chat (not for the model). UTF-16 units, as Telegram
-# counts them: 3000 emoji are 6000 units, past the 4096 of one message.
-TRANSCRIPT_PREVIEW_UNITS = 3000
-COLLAPSE_AFTER_CHARS = 400
+TRANSCRIPT_INTRO = "[Transcript of the attached recording]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Recording:
     duration: int | None
     mime_type: str | None
     file_name: str | None
+    video: bool = False
 
 
 def recording_of(message: Message) -> Recording | None:
@@ -49,24 +51,37 @@ def recording_of(message: Message) -> Recording | None:
         return Recording(a, a.file_size, a.duration, a.mime_type, a.file_name)
     if message.video_note:
         n = message.video_note
-        return Recording(n, n.file_size, n.duration, "video/mp4", "video_note.mp4")
+        return Recording(n, n.file_size, n.duration, "video/mp4", "video_note.mp4", video=True)
+    if message.video:
+        clip = message.video
+        mime = clip.mime_type or "video/mp4"
+        name = clip.file_name or "video.mp4"
+        return Recording(clip, clip.file_size, clip.duration, mime, name, video=True)
     document = message.document
-    if document and (document.mime_type or "").startswith("audio/"):
+    mime = (document.mime_type or "") if document else ""
+    if document and mime.startswith(("audio/", "video/")):
         return Recording(
-            document, document.file_size, None, document.mime_type, document.file_name
+            document,
+            document.file_size,
+            None,
+            document.mime_type,
+            document.file_name,
+            video=mime.startswith("video/"),
         )
     return None
 
 
-def transcript_html(i18n: I18nContext, text: str) -> str:
-    shown = cut_utf16(text, TRANSCRIPT_PREVIEW_UNITS)
-    tag = "blockquote expandable" if len(shown) > COLLAPSE_AFTER_CHARS else "blockquote"
-    return f"{tr(i18n, 'voice-heard')}\n<{tag}>{html.escape(shown)}</{tag.split()[0]}>"
+def model_input(instruction: str, transcript: str) -> str:
+    """What the model is asked: the caption as the instruction, the transcript as material."""
+    if not instruction.strip():
+        return transcript
+    return f"{instruction.strip()}\n\n{TRANSCRIPT_INTRO}\n{transcript}"
 
 
 async def on_recording(
     message: Message,
     turn: Turn,
+    addressing: Addressing,
     responder: Responder,
     transcription: TranscriptionService,
     audio_preparer: AudioPreparer,
@@ -100,7 +115,8 @@ async def on_recording(
         await turn.say(turn.text("voice-nothing-heard"))
         return
     await turn.say(transcript_html(turn.i18n, text))
-    await responder.answer(turn, text)
+    await send_full_transcript(turn, text)
+    await responder.answer(turn, model_input(addressing.text, text), voice_input=True)
 
 
 async def _transcribe(
@@ -120,7 +136,11 @@ async def _transcribe(
         )
         result = await transcription.transcribe(
             chunks,
-            language=turn.user.language,
+            # None lets the model detect the language: the interface language says nothing
+            # about the language someone speaks in.
+            language=turn.user.transcription_language
+            or responder.settings.transcription_language
+            or None,
             user_id=turn.conversation.user_id,
             chat_id=turn.conversation.chat_id,
         )
@@ -133,8 +153,12 @@ async def _transcribe(
             minutes = round(audio_preparer.max_duration_seconds / 60)
             await turn.say(turn.text("voice-too-long", minutes=minutes))
             return None
+        if error.kind is AudioErrorKind.NO_AUDIO and recording.video:
+            await turn.say(turn.text("voice-video-silent"))
+            return None
         key = {
             AudioErrorKind.EMPTY: "voice-empty",
+            AudioErrorKind.NO_AUDIO: "voice-empty",
             AudioErrorKind.UNSUPPORTED: "voice-unsupported",
         }.get(error.kind, "voice-corrupt")
         await turn.say(turn.text(key))
@@ -154,6 +178,11 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(
         on_recording,
-        F.voice | F.audio | F.video_note | (F.document.mime_type.startswith("audio/")),
+        F.voice
+        | F.audio
+        | F.video_note
+        | F.video
+        | F.document.mime_type.startswith("audio/")
+        | F.document.mime_type.startswith("video/"),
     )
     return router
