@@ -22,9 +22,11 @@ from bot.services.limits import LimitExceeded
 from bot.services.transcription import TranscriptionService
 from bot.telegram.addressing import Addressing
 from bot.telegram.downloads import FileTooBig, download_within
+from bot.telegram.progress import JobStatus, StatusTiming
 from bot.telegram.replies import topic_of
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.transcripts import send_full_transcript, transcript_html
+from bot.telegram.usage_texts import limit_text
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +104,18 @@ async def on_recording(
         return
     if not await responder.within_limits(turn):
         return
-    async with ChatActionSender(
-        bot=responder.bot,
-        chat_id=turn.message.chat.id,
-        message_thread_id=topic_of(turn.message),
-        action=ChatAction.TYPING,
+    timing = StatusTiming.from_settings(settings)
+    async with (
+        ChatActionSender(
+            bot=responder.bot,
+            chat_id=turn.message.chat.id,
+            message_thread_id=topic_of(turn.message),
+            action=ChatAction.TYPING,
+        ),
+        JobStatus(message, turn.text("voice-transcribing"), timing) as status,
     ):
-        text = await _transcribe(turn, responder, recording, transcription, audio_preparer)
+        text = await _transcribe(turn, responder, recording, transcription, audio_preparer, status)
+        await status.close()  # the transcript takes its place
     if text is None:
         return
     if not text.strip():
@@ -119,15 +126,43 @@ async def on_recording(
     await responder.answer(turn, model_input(addressing.text, text), voice_input=True)
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    text: str  # what to tell the user
+
+
 async def _transcribe(
     turn: Turn,
     responder: Responder,
     recording: Recording,
     transcription: TranscriptionService,
     audio_preparer: AudioPreparer,
+    status: JobStatus,
 ) -> str | None:
     """The recording's text, or None after telling the user what went wrong."""
+    failure = await _transcribe_or_explain(
+        turn, responder, recording, transcription, audio_preparer, status
+    )
+    if isinstance(failure, _Failure):
+        if not await status.show_error(failure.text):
+            await turn.say(failure.text)
+        return None
+    return failure
+
+
+async def _transcribe_or_explain(
+    turn: Turn,
+    responder: Responder,
+    recording: Recording,
+    transcription: TranscriptionService,
+    audio_preparer: AudioPreparer,
+    status: JobStatus,
+) -> str | _Failure:
     limit_mb = responder.settings.max_download_mb
+
+    def on_chunk(number: int, total: int) -> None:
+        status.stage(turn.text("voice-transcribing-part", part=number, parts=total))
+
     try:
         # The declared file_size was checked already; what arrives is checked too.
         data = await download_within(responder.bot, recording.file, limit_mb * MB)
@@ -143,34 +178,29 @@ async def _transcribe(
             or None,
             user_id=turn.conversation.user_id,
             chat_id=turn.conversation.chat_id,
+            on_chunk=on_chunk,
         )
     except FileTooBig:
-        await turn.say(turn.text("voice-too-big", limit=limit_mb))
-        return None
+        return _Failure(turn.text("voice-too-big", limit=limit_mb))
     except AudioError as error:
         logger.info("Unusable recording from user %s: %s", turn.user.id, error)
         if error.kind is AudioErrorKind.TOO_LONG:
             minutes = round(audio_preparer.max_duration_seconds / 60)
-            await turn.say(turn.text("voice-too-long", minutes=minutes))
-            return None
+            return _Failure(turn.text("voice-too-long", minutes=minutes))
         if error.kind is AudioErrorKind.NO_AUDIO and recording.video:
-            await turn.say(turn.text("voice-video-silent"))
-            return None
+            return _Failure(turn.text("voice-video-silent"))
         key = {
             AudioErrorKind.EMPTY: "voice-empty",
             AudioErrorKind.NO_AUDIO: "voice-empty",
             AudioErrorKind.UNSUPPORTED: "voice-unsupported",
         }.get(error.kind, "voice-corrupt")
-        await turn.say(turn.text(key))
-        return None
+        return _Failure(turn.text(key))
     except LimitExceeded as refusal:
-        await turn.refuse(refusal.verdict)
-        return None
+        return _Failure(limit_text(turn.i18n, refusal.verdict))
     except PolzaError as error:
         logger.warning("Transcription failed for user %s: %s", turn.user.id, error.log_fields())
         error.model = error.model or transcription.model
-        await turn.say(turn.text("voice-failed") + "\n" + polza_error_text(turn.i18n, error))
-        return None
+        return _Failure(turn.text("voice-failed") + "\n" + polza_error_text(turn.i18n, error))
     return result.text
 
 

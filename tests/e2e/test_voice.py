@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -87,13 +88,23 @@ def test_long_recording_is_split_into_ordered_chunks(bot: BotHarness, tmp_path: 
         check=True,
     )  # fmt: skip
     for text in ("part one", "part two", "part three"):
-        _post_stt_rule(bot, {"text": text})
-    bot.start(VOICE_CHUNK_SECONDS="20")
+        _post_stt_rule(bot, {"text": text, "delay": 1.2})
+    bot.start(VOICE_CHUNK_SECONDS="20", STATUS_DELAY_SECONDS="0", STATUS_INTERVAL_SECONDS="1")
     file = upload(bot, ogg.read_bytes(), "voice/long.oga")
     bot.telegram.inject(voice_update(USER, file, duration=50))
 
-    texts = bot.telegram.wait_for_messages(USER, 2)
-    assert "part one part two part three" in texts[0]
+    texts = bot.telegram.wait_for_messages(USER, 3)
+    # One status message, edited as the parts go, then removed for the transcript.
+    status = texts[0]
+    assert status.startswith("🎙 Transcribing")
+    (status_call,) = [
+        c for c in bot.telegram.calls("sendMessage", USER) if c["params"]["text"] == status
+    ]
+    status_id = status_call["result"]["message_id"]
+    edits = [c["params"]["text"] for c in bot.telegram.calls("editMessageText", USER)]
+    assert any(re.fullmatch(r"🎙 Transcribing part [123] of 3… 0:0\d", e) for e in edits), edits
+    assert status_id not in [m["message_id"] for m in bot.telegram.messages(USER)]
+    assert "part one part two part three" in texts[1]
     names = [r["multipart"]["files"]["file"]["filename"] for r in transcription_requests(bot)]
     assert names == ["voice-001.ogg", "voice-002.ogg", "voice-003.ogg"]
     assert (
