@@ -133,15 +133,21 @@ async def on_speak(
     if not isinstance(message, Message):
         await query.answer(tr(i18n, "voice-speak-gone"), show_alert=True)
         return
-    await query.answer()
-    await voice_replies.speak(
-        text,
-        i18n=i18n,
-        user_id=owner,
-        chat_id=message.chat.id,
-        thread_id=topic_of(message),
-        reply_to=message.message_id,
-    )
+    if not voice_replies.claim(callback_data.answer_id):
+        await query.answer(tr(i18n, "voice-speak-busy"))
+        return
+    try:
+        await query.answer()
+        await voice_replies.speak(
+            text,
+            i18n=i18n,
+            user_id=owner,
+            chat_id=message.chat.id,
+            thread_id=topic_of(message),
+            reply_to=message.message_id,
+        )
+    finally:
+        voice_replies.release(callback_data.answer_id)
 
 
 async def on_stale_button(query: CallbackQuery, i18n: I18nContext) -> None:

@@ -45,6 +45,18 @@ class VoiceReplies:
     def __init__(self, bot: Bot, speech: SpeechService) -> None:
         self._bot = bot
         self._speech = speech
+        # Stored answers being read after a 🔊 press: a second press meanwhile pays nothing.
+        self._busy: set[int] = set()
+
+    def claim(self, answer_id: int) -> bool:
+        """False when this answer is already being read aloud; else mark it (see `release`)."""
+        if answer_id in self._busy:
+            return False
+        self._busy.add(answer_id)
+        return True
+
+    def release(self, answer_id: int) -> None:
+        self._busy.discard(answer_id)
 
     async def speak(
         self,

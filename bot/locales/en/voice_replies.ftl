@@ -24,6 +24,7 @@ voice-mode-button = { $mode ->
 voice-speak-button = 🔊
 voice-speak-gone = This answer is no longer stored, so I can't read it aloud.
 voice-speak-not-yours = Only the person who asked can have this answer read aloud.
+voice-speak-busy = 🔊 I'm already reading this answer aloud.
 voice-speak-failed = I couldn't read the answer aloud.
 voice-speak-nothing = There is nothing to read aloud in this answer.
 voice-speak-cut = 🔊 The answer is too long to read in full: I read its beginning. The whole text is above.

@@ -24,6 +24,7 @@ voice-mode-button = { $mode ->
 voice-speak-button = 🔊
 voice-speak-gone = Этот ответ больше не хранится, поэтому озвучить его нельзя.
 voice-speak-not-yours = Озвучить ответ может только тот, кто задал вопрос.
+voice-speak-busy = 🔊 Этот ответ уже озвучивается.
 voice-speak-failed = Не удалось озвучить ответ.
 voice-speak-nothing = В этом ответе нечего читать вслух.
 voice-speak-cut = 🔊 Ответ слишком длинный, чтобы прочитать его целиком: я прочитал начало. Весь текст — выше.
