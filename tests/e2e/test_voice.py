@@ -371,3 +371,9 @@ def test_spoken_answers_in_both_answer_shapes_and_the_speak_button(bot: BotHarne
         "Echo: again",
         "Echo: third",
     ]
+
+    assert "answers to your voice messages" in command(bot, "/voice auto", 6)
+    file = upload(bot, fixture("voice_en.ogg"), "voice/auto.oga")
+    bot.telegram.inject(voice_update(USER, file, duration=4))
+    assert len(voices_sent(bot, 4)) == 4
+    assert speech_requests(bot)[3]["input"] == f"Echo: {EN_SENTENCE}"
