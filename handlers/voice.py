@@ -23,6 +23,7 @@ from bot.services.transcription import TranscriptionService
 from bot.telegram.addressing import Addressing
 from bot.telegram.downloads import FileTooBig, download_within
 from bot.telegram.progress import JobStatus, StatusTiming
+from bot.telegram.quotes import render_quote
 from bot.telegram.replies import topic_of
 from bot.telegram.responder import Responder, Turn
 from bot.telegram.transcripts import send_full_transcript, transcript_html
@@ -73,11 +74,16 @@ def recording_of(message: Message) -> Recording | None:
     return None
 
 
-def model_input(instruction: str, transcript: str) -> str:
-    """What the model is asked: the caption as the instruction, the transcript as material."""
-    if not instruction.strip():
-        return transcript
-    return f"{instruction.strip()}\n\n{TRANSCRIPT_INTRO}\n{transcript}"
+def model_input(addressing: Addressing, transcript: str) -> str:
+    """What the model is asked: the message replied to, the caption as the instruction, and
+    the transcript as the material (alone when there is no caption)."""
+    parts = [render_quote(addressing.quoted)] if addressing.quoted else []
+    instruction = addressing.text.strip()
+    if instruction:
+        parts += [instruction, f"{TRANSCRIPT_INTRO}\n{transcript}"]
+    else:
+        parts.append(transcript)
+    return "\n\n".join(parts)
 
 
 async def on_recording(
@@ -123,7 +129,7 @@ async def on_recording(
         return
     await turn.say(transcript_html(turn.i18n, text))
     await send_full_transcript(turn, text)
-    await responder.answer(turn, model_input(addressing.text, text), voice_input=True)
+    await responder.answer(turn, model_input(addressing, text), voice_input=True)
 
 
 @dataclass(frozen=True, slots=True)
