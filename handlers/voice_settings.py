@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -15,7 +18,8 @@ from bot.i18n import tr
 from bot.services.chat import ChatService
 from bot.services.languages import language_code
 from bot.telegram.answer_keyboard import SPEAK, AnswerAction
-from bot.telegram.replies import topic_of
+from bot.telegram.replies import reply_to, topic_of
+from bot.telegram.settings_menu import refused_to_stranger, with_back
 from bot.telegram.voice_replies import MODES, VoiceReplies, voice_mode
 from storage import UserRecord, UserRepository
 
@@ -34,6 +38,29 @@ def voice_mode_keyboard(i18n: I18nContext, current: str) -> InlineKeyboardMarkup
     return builder.as_markup()
 
 
+def voice_mode_view(i18n: I18nContext, user: UserRecord) -> tuple[str, InlineKeyboardMarkup]:
+    """The /voice screen: the current mode and a button per mode (also opened from /settings)."""
+    current = voice_mode(user.voice_replies)
+    return tr(i18n, "voice-mode-current", mode=current), voice_mode_keyboard(i18n, current)
+
+
+def voicelang_text(i18n: I18nContext, user: UserRecord, operator: str) -> str:
+    """The /voicelang screen: which language recordings are transcribed in, and how to change."""
+    chosen = user.transcription_language
+    if chosen:
+        current = tr(i18n, "voicelang-chosen", language=chosen)
+    elif operator:
+        current = tr(i18n, "voicelang-operator", language=operator)
+    else:
+        current = tr(i18n, "voicelang-auto")
+    return f"{current}\n\n{tr(i18n, 'voicelang-usage')}"
+
+
+def voicelang_value(i18n: I18nContext, user: UserRecord, operator: str) -> str:
+    """The short value shown in /settings: a language code, or "detected"."""
+    return user.transcription_language or operator or tr(i18n, "voicelang-detected")
+
+
 async def on_voice(
     message: Message,
     command: CommandObject,
@@ -45,11 +72,8 @@ async def on_voice(
         return
     argument = (command.args or "").strip().lower()
     if not argument:
-        current = voice_mode(user_record.voice_replies)
-        await message.answer(
-            tr(i18n, "voice-mode-current", mode=current),
-            reply_markup=voice_mode_keyboard(i18n, current),
-        )
+        text, markup = voice_mode_view(i18n, user_record)
+        await reply_to(message, text, markup)
         return
     if argument not in MODES:
         await message.answer(tr(i18n, "voice-mode-usage"))
@@ -61,15 +85,20 @@ async def on_voice(
 async def on_voice_mode_chosen(
     query: CallbackQuery, callback_data: VoiceModeChoice, users: UserRepository, i18n: I18nContext
 ) -> None:
+    if await refused_to_stranger(query, i18n):
+        return
     mode = callback_data.mode
     if mode not in MODES:
         await query.answer(tr(i18n, "voice-mode-usage"))
         return
-    # Per user: in a group, whoever presses sets their own.
     await users.set_voice_replies(query.from_user.id, None if mode == "off" else mode)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(tr(i18n, "voice-mode-set", mode=mode), reply_markup=None)
+        with contextlib.suppress(TelegramBadRequest):  # pressed twice: "not modified"
+            await query.message.edit_text(
+                tr(i18n, "voice-mode-set", mode=mode),
+                reply_markup=with_back(None, query.message, i18n),
+            )
 
 
 async def on_voicelang(
@@ -85,14 +114,7 @@ async def on_voicelang(
     argument = (command.args or "").strip()
     operator = settings.transcription_language
     if not argument:
-        chosen = user_record.transcription_language
-        if chosen:
-            current = tr(i18n, "voicelang-chosen", language=chosen)
-        elif operator:
-            current = tr(i18n, "voicelang-operator", language=operator)
-        else:
-            current = tr(i18n, "voicelang-auto")
-        await message.answer(f"{current}\n\n{tr(i18n, 'voicelang-usage')}")
+        await message.answer(voicelang_text(i18n, user_record, operator))
         return
     if argument.lower() == "auto":
         await users.set_transcription_language(user_record.id, None)

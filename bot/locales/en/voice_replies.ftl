@@ -39,3 +39,7 @@ voicelang-set = 🎙 Done: your voice messages will be transcribed as <b>{ $lang
 voicelang-reset = 🎙 Done: the language of your voice messages will be detected automatically.
 voicelang-reset-operator = 🎙 Done: your voice messages will be transcribed as <b>{ $language }</b>, the bot's default.
 voicelang-invalid = “{ $code }” is not an ISO-639-1 language code.
+
+settings-row-voice = 🔊 Spoken answers
+settings-row-voicelang = 🎙 Voice message language
+voicelang-detected = detected

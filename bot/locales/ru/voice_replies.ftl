@@ -39,3 +39,7 @@ voicelang-set = 🎙 Готово: ваши голосовые будут рас
 voicelang-reset = 🎙 Готово: язык ваших голосовых будет определяться автоматически.
 voicelang-reset-operator = 🎙 Готово: ваши голосовые будут распознаваться как <b>{ $language }</b>, по умолчанию бота.
 voicelang-invalid = «{ $code }» — не код языка ISO-639-1.
+
+settings-row-voice = 🔊 Озвучка ответов
+settings-row-voicelang = 🎙 Язык голосовых
+voicelang-detected = автоопределение
