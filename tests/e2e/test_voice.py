@@ -341,7 +341,8 @@ def test_spoken_answers_in_both_answer_shapes_and_the_speak_button(bot: BotHarne
         "alloy",
         "opus",
     )
-    assert "reply_markup" not in answer_message(bot, "Echo: hello")
+    spoken_markup = answer_message(bot, "Echo: hello").get("reply_markup") or {}
+    assert "🔊" not in str(spoken_markup), "an answer spoken by itself has no 🔊"
 
     request_json("POST", f"{bot.polza.url}/_test/speech/rules", {"shape": "json_url"})
     bot.telegram.inject(updates.private_text(USER, "again"))
@@ -352,8 +353,9 @@ def test_spoken_answers_in_both_answer_shapes_and_the_speak_button(bot: BotHarne
     assert "text only" in command(bot, "/voice off", 4)
     bot.telegram.inject(updates.private_text(USER, "third"))
     answer = answer_message(bot, "Echo: third")
-    (speak,) = [b for row in answer["reply_markup"]["inline_keyboard"] for b in row]
-    assert speak["text"] == "🔊"
+    (speak,) = [
+        b for row in answer["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "🔊"
+    ]
     stranger = updates.callback_query(USER + 1, speak["callback_data"], answer)
     bot.telegram.inject(stranger)
     refusal = wait_until(
@@ -377,3 +379,6 @@ def test_spoken_answers_in_both_answer_shapes_and_the_speak_button(bot: BotHarne
     bot.telegram.inject(voice_update(USER, file, duration=4))
     assert len(voices_sent(bot, 4)) == 4
     assert speech_requests(bot)[3]["input"] == f"Echo: {EN_SENTENCE}"
+    # The older answer lost 🔄 to the newer one but keeps its 🔊.
+    (third,) = [m for m in bot.telegram.messages(USER) if m.get("text") == "Echo: third"]
+    assert [b["text"] for row in third["reply_markup"]["inline_keyboard"] for b in row] == ["🔊"]
