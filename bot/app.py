@@ -61,6 +61,7 @@ from bot.services.model_filter import ModelFilter
 from bot.services.pictures import PictureNormaliser
 from bot.services.polza import PolzaClient
 from bot.services.running import RunningAnswers
+from bot.services.speech import SpeechService
 from bot.services.summary import Summariser
 from bot.services.transcription import TranscriptionService
 from bot.services.url_policy import UrlPolicy
@@ -79,6 +80,7 @@ from bot.telegram.responder import Responder
 from bot.telegram.video_job import VideoStudio
 from bot.telegram.video_offers import VideoOffers
 from bot.telegram.vision_offer import PendingMediaStore
+from bot.telegram.voice_replies import VoiceReplies
 from handlers import create_routers
 from handlers.groups import GroupNotices
 from storage import (
@@ -142,6 +144,7 @@ class Dependencies:
     state_storage: BaseStorage  # aiogram's FSM states: memory, or Redis with REDIS_URL
     group_notices: GroupNotices
     admin_alerts: AdminAlerts
+    voice_replies: VoiceReplies
 
     def as_workflow_data(self) -> dict[str, Any]:
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
@@ -230,13 +233,25 @@ async def open_app(
         ),
         journal=ops.journal,
     )
+    # URLs Polza answers with (image results, speech) are fetched under one policy.
+    result_urls = UrlPolicy.for_polza(settings.polza_base_url, settings.image_result_hosts)
+    speech = SpeechService(
+        polza_sdk,
+        meter,
+        model=settings.tts_model,
+        voice=settings.tts_voice,
+        url_policy=result_urls,
+        timeout=settings.polza_timeout_seconds,
+    )
+    stack.push_async_callback(speech.close)
+    voice_replies = VoiceReplies(bot, speech)
     image_service = JournaledImages(
         polza_sdk,
         meter,
         poll_interval=settings.image_poll_interval_seconds,
         timeout=settings.image_timeout_seconds,
         journal=ops.journal,
-        url_policy=UrlPolicy.for_polza(settings.polza_base_url, settings.image_result_hosts),
+        url_policy=result_urls,
     )
     stack.push_async_callback(image_service.close)
     video_service = VideoService(
@@ -278,6 +293,7 @@ async def open_app(
         running_answers=running_answers,
         catalogue=catalogue,
         pending_media=PendingMediaStore(),
+        voice_replies=voice_replies,
     )
     generated = PictureRepository(db, settings.image_keep_per_user)
     studio = ImageStudio(
@@ -349,6 +365,7 @@ async def open_app(
         state_storage=shared.fsm,
         group_notices=GroupNotices(),
         admin_alerts=ops.alerts,
+        voice_replies=voice_replies,
     )
     inbox = InboxRepository(db)
     housekeeping = Housekeeping(

@@ -19,6 +19,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.services.languages import language_code
+
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful, concise assistant in a Telegram chat. "
     "Always answer in the language the user writes in. "
@@ -73,6 +75,12 @@ class Settings(BaseSettings):
     default_image_model: str = "bytedance/seedream-4"
     default_video_model: str = "kling/v3"
     transcription_model: str = "openai/whisper-1"
+    # The language recordings are transcribed in (ISO-639-1, e.g. "ru"); empty: the model
+    # detects it. A user's own /voicelang choice wins over this.
+    transcription_language: str = ""
+    # Spoken answers (/voice): the speech model and its voice.
+    tts_model: str = "openai/gpt-4o-mini-tts"
+    tts_voice: str = "alloy"
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
 
     # invite: only admins and allowed users (ALLOWED_USER_IDS, /allow); open: anyone not denied.
@@ -299,6 +307,23 @@ class Settings(BaseSettings):
         if language not in {"en", "ru"}:
             raise ValueError("must be en or ru")
         return language
+
+    @field_validator("transcription_language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        code = language_code(value)
+        if code is None:
+            raise ValueError("must be an ISO-639-1 code such as en, de or ru, or empty")
+        return code
+
+    @field_validator("tts_model", "tts_voice")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
 
     @field_validator("log_format", mode="before")
     @classmethod

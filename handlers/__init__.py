@@ -29,6 +29,7 @@ from handlers import (
     usage,
     video,
     voice,
+    voice_settings,
 )
 
 
@@ -57,6 +58,7 @@ def create_routers() -> list[Router]:
         reasoning,
         search,
         settings,
+        voice_settings,
         voice,
         photo,
         document,

@@ -27,12 +27,14 @@ from bot.services.usage import UsageService
 from bot.telegram.model_picker import providers_view
 from bot.telegram.replies import reply_to
 from bot.telegram.settings_menu import SettingsNav, back_row, refused_to_stranger
+from bot.telegram.voice_replies import voice_mode
 from handlers.language import language_keyboard
 from handlers.mode import mode_name, mode_view
 from handlers.model import picker_state
 from handlers.reasoning import AUTO, reasoning_view
 from handlers.search import search_keyboard, state_text
 from handlers.usage import cost_line_keyboard
+from handlers.voice_settings import voice_mode_view, voicelang_text, voicelang_value
 from storage import UserRecord
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
@@ -128,6 +130,22 @@ async def _open_web_search(ctx: SettingsContext) -> Screen:
     return state_text(ctx.i18n, on), search_keyboard(ctx.i18n, on)
 
 
+async def _voice_replies(ctx: SettingsContext) -> str:
+    return tr(ctx.i18n, "voice-mode-button", mode=voice_mode(ctx.user.voice_replies))
+
+
+async def _open_voice_replies(ctx: SettingsContext) -> Screen:
+    return voice_mode_view(ctx.i18n, ctx.user)
+
+
+async def _voice_language(ctx: SettingsContext) -> str:
+    return voicelang_value(ctx.i18n, ctx.user, ctx.settings.transcription_language)
+
+
+async def _open_voice_language(ctx: SettingsContext) -> Screen:
+    return voicelang_text(ctx.i18n, ctx.user, ctx.settings.transcription_language), None
+
+
 ROWS: tuple[SettingRow, ...] = (
     SettingRow("chat_model", "settings-row-chat-model", _chat_model, _open_chat_model),
     SettingRow("image_model", "settings-row-image-model", _image_model, _open_image_model),
@@ -135,6 +153,8 @@ ROWS: tuple[SettingRow, ...] = (
     SettingRow("reasoning", "settings-row-reasoning", _reasoning, _open_reasoning),
     SettingRow("language", "settings-row-language", _language, _open_language),
     SettingRow("web_search", "settings-row-web-search", _web_search, _open_web_search),
+    SettingRow("voice_replies", "settings-row-voice", _voice_replies, _open_voice_replies),
+    SettingRow("voice_language", "settings-row-voicelang", _voice_language, _open_voice_language),
     SettingRow("cost_line", "settings-row-cost-line", _cost_line, _open_cost_line),
 )
 _BY_ID = {row.id: row for row in ROWS}

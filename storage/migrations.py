@@ -297,6 +297,16 @@ MIGRATIONS: list[Step] = [
         ),
     ),
     (
+        15,
+        "voice_preferences",
+        (
+            # The language voice notes are transcribed in (NULL: detected by the model) and
+            # when answers are also spoken: off (NULL), on, or auto (answers to voice only).
+            "ALTER TABLE users ADD COLUMN transcription_language TEXT",
+            "ALTER TABLE users ADD COLUMN voice_replies TEXT",
+        ),
+    ),
+    (
         16,
         "web_search",
         (

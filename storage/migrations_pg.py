@@ -216,6 +216,14 @@ POSTGRES_MIGRATIONS: list[Step] = [
         ),
     ),
     (
+        15,
+        "voice_preferences",
+        (
+            "ALTER TABLE users ADD COLUMN transcription_language TEXT",
+            "ALTER TABLE users ADD COLUMN voice_replies TEXT",
+        ),
+    ),
+    (
         16,
         "web_search",
         (

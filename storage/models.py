@@ -115,6 +115,8 @@ class UserRecord:
     web_search: bool = False  # /search on: answer every message with web search
     video_model: str | None = None
     chat_mode: str | None = None  # a /mode preset; None is the default assistant
+    transcription_language: str | None = None  # ISO-639-1; None: detected
+    voice_replies: str | None = None  # "on", "auto"; None: off
 
     @property
     def person(self) -> Person:

@@ -46,8 +46,8 @@ class UserRepository:
     async def get(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
-            " username, first_name, last_name, web_search, video_model, chat_mode"
-            " FROM users WHERE id = ?",
+            " username, first_name, last_name, web_search, video_model, chat_mode,"
+            " transcription_language, voice_replies FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -65,6 +65,8 @@ class UserRepository:
             web_search=bool(row["web_search"]),
             video_model=row["video_model"],
             chat_mode=row["chat_mode"],
+            transcription_language=row["transcription_language"],
+            voice_replies=row["voice_replies"],
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
@@ -110,6 +112,12 @@ class UserRepository:
 
     async def set_chat_mode(self, user_id: int, mode: str | None) -> None:
         await self._update(user_id, "chat_mode", mode)
+
+    async def set_transcription_language(self, user_id: int, language: str | None) -> None:
+        await self._update(user_id, "transcription_language", language)
+
+    async def set_voice_replies(self, user_id: int, mode: str | None) -> None:
+        await self._update(user_id, "voice_replies", mode)
 
     async def set_missing_model_notified(self, user_id: int, model: str | None) -> None:
         await self._update(user_id, "missing_model_notified", model)

@@ -64,7 +64,8 @@ _INPUT_PROTOCOLS = "cache,pipe"
 
 class AudioErrorKind(enum.StrEnum):
     CORRUPT = "corrupt"  # cannot be decoded
-    EMPTY = "empty"  # no bytes, no audio stream, or shorter than MIN_DURATION_SECONDS
+    EMPTY = "empty"  # no bytes, or shorter than MIN_DURATION_SECONDS
+    NO_AUDIO = "no_audio"  # a container without an audio stream (a silent video)
     UNSUPPORTED = "unsupported"  # not an audio/video format
     TOO_LONG = "too_long"  # measured longer than the duration limit
 
@@ -298,7 +299,7 @@ def _decode(ffmpeg: str, data: bytes, target: Path, cap_seconds: float) -> _Pcm:
 def _failure_kind(message: str) -> AudioErrorKind:
     lowered = message.lower()
     if "matches no streams" in lowered:  # -map 0:a:0 found no audio stream
-        return AudioErrorKind.EMPTY
+        return AudioErrorKind.NO_AUDIO
     if ("decoder" in lowered and "not found" in lowered) or "no decoder" in lowered:
         return AudioErrorKind.UNSUPPORTED
     return AudioErrorKind.CORRUPT

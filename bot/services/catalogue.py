@@ -60,6 +60,7 @@ class Pricing:
     # `tiers`: a price per request when every condition ("image_resolution=4K") holds.
     tiers: tuple[PriceTier, ...] = ()
     video_per_second: Decimal | None = None
+    tts_per_million_characters: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ def parse_pricing(raw: object) -> Pricing:
         web_search_per_thousand=polza_decimal(pricing.get("web_search_per_thousand")),
         tiers=_tiers(pricing.get("tiers")),
         video_per_second=polza_decimal(pricing.get("video_per_second")),
+        tts_per_million_characters=polza_decimal(pricing.get("tts_per_million_characters")),
     )
 
 

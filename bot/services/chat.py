@@ -114,6 +114,8 @@ class ChatOutcome:
     images_refused: bool = False  # the model cannot take the images that were sent
     overflow: Overflow | None = None  # the message alone is too long for the model
     sources: tuple[Citation, ...] = ()  # web pages the answer cites (web search)
+    # The stored answer of `superseded` when this one follows it (its 🔊 stays).
+    superseded_answer: int | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -305,7 +307,9 @@ class ChatService:
         """Store the exchange; a storage failure is reported on the outcome, never raised:
         the user who watched the answer stream in still gets it."""
         try:
-            answer_id, superseded, replaced = await self._save(key, question, outcome, charge)
+            answer_id, superseded, replaced, previous = await self._save(
+                key, question, outcome, charge
+            )
             trim_notice = trimmed and await self._first_trim(key)
         except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
             logger.error("Could not store the answer for user %s: %r", key.user_id, error)
@@ -319,12 +323,15 @@ class ChatService:
             answer_id=answer_id,
             superseded=superseded,
             replaced=replaced,
+            superseded_answer=previous,
         )
 
     async def _save(
         self, key: ConversationKey, question: Question, outcome: ChatOutcome, charge: Charge
-    ) -> tuple[int, int | None, bool]:
-        """Store the answer: a new exchange, or in place of (or after) the answer redone."""
+    ) -> tuple[int, int | None, bool, int | None]:
+        """Store the answer: a new exchange, or in place of (or after) the answer redone.
+        Returns its id, the message of the answer it follows or redoes, whether that answer
+        was replaced, and that answer's id when it stays an answer of its own."""
         redo = question.redo
         if redo is None:
             previous = await self._answers.latest(key)
@@ -341,7 +348,7 @@ class ChatService:
                 finish_reason=outcome.finish_reason,
             )
             superseded = previous.telegram_message_id if previous is not None else None
-            return ids.answer, superseded, False
+            return ids.answer, superseded, False, previous.id if previous is not None else None
         answer = redo.answer
         await self._answers.replace(
             answer.id,
@@ -352,7 +359,7 @@ class ChatService:
             update_id=question.update_id,
             question=(answer.user_turn, question.user_text) if redo.kind == "edit" else None,
         )
-        return answer.id, answer.telegram_message_id, not redo.continues
+        return answer.id, answer.telegram_message_id, not redo.continues, None
 
     async def _model_info(self, model: str) -> ModelInfo | None:
         if self._catalogue is None:

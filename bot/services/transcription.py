@@ -12,7 +12,7 @@ with Polza's own fields in ``usage.model_extra``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,15 +66,19 @@ class TranscriptionService:
         language: str | None,
         user_id: int,
         chat_id: int,
+        on_chunk: Callable[[int, int], None] | None = None,
     ) -> Transcript:
         """Transcribe the chunks one after another. Raises `PolzaError`, or `LimitExceeded`
-        when the next chunk would pass a limit; never retries."""
+        when the next chunk would pass a limit; never retries. `on_chunk(number, total)` is
+        called before each chunk of a recording in several chunks."""
         if not chunks:
             raise ValueError("no audio chunks to transcribe")
         info = await self._meter.model_info(self._model)
         per_minute = info.pricing.stt_per_minute if info is not None else None
         parts: list[_Part] = []
-        for chunk in chunks:
+        for number, chunk in enumerate(chunks, start=1):
+            if on_chunk is not None and len(chunks) > 1:
+                on_chunk(number, len(chunks))
             charge = Charge(
                 "voice", user_id, chat_id, self._model, audio_seconds=chunk.duration_seconds
             )

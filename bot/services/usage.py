@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
-from bot.services.catalogue import Catalogue, ModelInfo, estimate_cost_rub
+from bot.services.catalogue import MILLION, Catalogue, ModelInfo, estimate_cost_rub
 from bot.services.model_lookup import catalogue_snapshot
 from storage import (
     KindTotals,
@@ -31,7 +31,7 @@ from storage import (
 logger = logging.getLogger(__name__)
 
 # The kinds /usage lists even when zero; a ledger row may carry any other kind too.
-KINDS = ("chat", "voice", "image", "video")
+KINDS = ("chat", "voice", "image", "video", "speech")
 # Only used when Polza reports no token counts at all: a rough, language-blind average.
 CHARS_PER_TOKEN = 4
 # An estimate is not worth holding up an answer for long when the catalogue was never loaded.
@@ -99,6 +99,9 @@ def estimate_cost(
     per_minute = model.pricing.stt_per_minute
     if record.kind == "voice" and per_minute is not None and audio_seconds is not None:
         return per_minute * Decimal(str(max(audio_seconds, 0.0))) / 60
+    per_character = model.pricing.tts_per_million_characters
+    if record.kind == "speech" and per_character is not None and prompt_chars is not None:
+        return per_character * prompt_chars / MILLION
     prompt = record.prompt_tokens if record.prompt_tokens is not None else _tokens(prompt_chars)
     completion = (
         record.completion_tokens

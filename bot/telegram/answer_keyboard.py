@@ -19,6 +19,7 @@ from storage.models import StoredAnswer
 
 CONTINUE = "continue"
 REGENERATE = "regenerate"
+SPEAK = "speak"  # 🔊: read the answer aloud (bot/telegram/voice_replies.py)
 REPLACED = "replaced"  # the mark left on an answer that was replaced: pressing it only explains
 
 
@@ -34,6 +35,7 @@ class AnswerButtons:
     answer_id: int
     can_continue: bool = False  # it was cut by the output limit
     can_regenerate: bool = True  # it is the conversation's latest answer
+    can_speak: bool = False  # its owner's answers are not spoken by themselves (/voice)
 
 
 def answer_keyboard(
@@ -45,6 +47,8 @@ def answer_keyboard(
         row.append(_button(text("answer-button-continue"), CONTINUE, buttons.answer_id))
     if buttons.can_regenerate:
         row.append(_button(text("answer-button-regenerate"), REGENERATE, buttons.answer_id))
+    if buttons.can_speak:
+        row.append(_button(text("voice-speak-button"), SPEAK, buttons.answer_id))
     return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
 
 

@@ -29,6 +29,8 @@ USER_COMMANDS = (
     "prompt",
     "reasoning",
     "search",
+    "voice",
+    "voicelang",
     "cancel",
     "language",
     "id",

@@ -41,6 +41,7 @@ from bot.telegram.stop_button import stop_markup
 from bot.telegram.streaming import TelegramAnswer
 from bot.telegram.usage_texts import cost_line, limit_text
 from bot.telegram.vision_offer import PendingMediaStore
+from bot.telegram.voice_replies import VoiceReplies, speaks
 from storage import ConversationKey, ImageData, UserRecord
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Responder:
         running_answers: RunningAnswers,
         catalogue: ModelCatalogue,
         pending_media: PendingMediaStore,
+        voice_replies: VoiceReplies | None = None,
     ) -> None:
         self.bot = bot
         self.settings = settings
@@ -91,6 +93,7 @@ class Responder:
         self.running_answers = running_answers
         self.catalogue = catalogue
         self.pending_media = pending_media
+        self.voice_replies = voice_replies
 
     async def within_limits(self, turn: Turn) -> bool:
         """False (after telling the user) when a limit already refuses any new request."""
@@ -144,6 +147,7 @@ class Responder:
         stored_text: str | None = None,
         redo: Redo | None = None,
         editable: bool = True,
+        voice_input: bool = False,
     ) -> ChatOutcome | None:
         """Stream the model's answer to `user_text`; None if the chat no longer accepts us.
 
@@ -180,13 +184,20 @@ class Responder:
             outcome = await self.chat_service.reply(conversation, question, sink=answer, stop=stop)
             self.running_answers.finish(conversation, stop)
             if outcome.text.strip():
+                spoken = speaks(turn.user.voice_replies, voice_input=voice_input)
                 markup = None
                 if outcome.answer_id is not None:
-                    buttons = AnswerButtons(outcome.answer_id, can_continue=outcome.cut)
+                    buttons = AnswerButtons(
+                        outcome.answer_id,
+                        can_continue=outcome.cut,
+                        can_speak=self._speakable(spoken),
+                    )
                     markup = answer_keyboard(buttons, turn.text)
                 final = await self._final_text(turn, outcome, question.model, reopen)
                 message_id = await answer.finish(final, markup)
                 await self._settle_buttons(turn, outcome, message_id)
+                if spoken and not outcome.stopped:
+                    await self._speak(turn, outcome.text)
             else:
                 await answer.discard()
                 await self._explain_failure(turn, outcome, question.model)
@@ -235,6 +246,13 @@ class Responder:
         if old is None or old == message_id:
             return
         markup = replaced_keyboard(outcome.answer_id, turn.text) if outcome.replaced else None
+        if markup is None and outcome.superseded_answer is not None:
+            # An older answer keeps only its 🔊 (when its owner's answers are not spoken).
+            spoken = speaks(turn.user.voice_replies, voice_input=False)
+            keep = AnswerButtons(
+                outcome.superseded_answer, can_regenerate=False, can_speak=self._speakable(spoken)
+            )
+            markup = answer_keyboard(keep, turn.text)
         try:
             await self.bot.edit_message_reply_markup(
                 chat_id=turn.conversation.chat_id, message_id=old, reply_markup=markup
@@ -243,6 +261,23 @@ class Responder:
             raise
         except TelegramAPIError as error:  # deleted by the user, too old to edit, …
             logger.info("Could not update the buttons of message %s: %s", old, error)
+
+    def _speakable(self, spoken: bool) -> bool:
+        """Whether an answer gets 🔊: it was not spoken by itself, and speech is set up."""
+        return not spoken and self.voice_replies is not None
+
+    async def _speak(self, turn: Turn, text: str) -> None:
+        if self.voice_replies is None:
+            return
+        message = turn.message
+        await self.voice_replies.speak(
+            text,
+            i18n=turn.i18n,
+            user_id=turn.conversation.user_id,
+            chat_id=message.chat.id,
+            thread_id=topic_of(message),
+            reply_to=None if message.chat.type == ChatType.PRIVATE else message.message_id,
+        )
 
     def _telegram_answer(self, turn: Turn, *, reopen_fence: str = "") -> TelegramAnswer:
         message, settings = turn.message, self.settings

@@ -55,7 +55,7 @@ def test_continue_regenerate_and_trimming(bot: BotHarness) -> None:
     (cut,) = bot.telegram.messages(USER)
     assert "print('line 3')" in cut["text"] and "That is all" not in cut["text"]
     assert note_offset(cut, "(The answer reached the length limit") >= code_entities_end(cut)
-    assert set(buttons(cut)) == {"▶️ Continue", "🔄 Regenerate"}
+    assert set(buttons(cut)) == {"▶️ Continue", "🔄 Regenerate", "🔊"}
 
     # ▶️: the request carries the partial answer as the assistant's turn; the rest arrives as
     # the next message, still rendered as code, and is stored as part of the answer.
@@ -70,7 +70,7 @@ def test_continue_regenerate_and_trimming(bot: BotHarness) -> None:
     rest = bot.telegram.messages(USER)[1]
     assert rest["text"].startswith("print('the rest')") and rest["text"].endswith("Done.")
     assert any(e["type"] == "pre" for e in rest["entities"])
-    assert set(buttons(rest)) == {"🔄 Regenerate"}
+    assert set(buttons(rest)) == {"🔄 Regenerate", "🔊"}
 
     # 🔄: the same question again; the new answer replaces the old one in history, and the
     # old message stays, marked.

@@ -47,6 +47,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -179,6 +180,31 @@ IMAGES_RULE_FIELDS: dict[str, tuple[type, ...]] = {
     "cost_rub": _NUM,
     **_ERR_FIELDS,
 }
+SPEECH_RULE_FIELDS: dict[str, tuple[type, ...]] = {
+    # json_base64 and json_url are Polza's documented answers; raw is OpenAI's (audio bytes).
+    "shape": (str,),
+    "times": (int,),
+    "url_gone": (bool,),
+    "files_host": (str,),
+    "cost_rub": _NUM,
+    **_ERR_FIELDS,
+}
+SPEECH_SHAPES = ("json_base64", "json_url", "raw")
+TTS_VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse"
+)  # fmt: skip
+TTS_FORMATS = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+TTS_INPUT_LIMIT = 5000
+# What every speech request "says": a real OGG/Opus voice note, so Telegram shows a bubble.
+SPEECH_AUDIO_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "voice_en.ogg"
+
 RULE_ENUMS: dict[str, tuple[str, ...]] = {
     "error_shape": ("current", "legacy"),
     "finish_reason": FINISH_REASONS,
@@ -186,6 +212,7 @@ RULE_ENUMS: dict[str, tuple[str, ...]] = {
     "result": ("url", "b64_json"),
     "task_mode": ("async", "failed", "never"),
     "annotations": ANNOTATION_PLACES,
+    "shape": SPEECH_SHAPES,
 }
 MEDIA_MODES = ("async", "immediate", "failed", "never", "moderation")
 IMAGES_MODES = ("request_id", "sync", "unavailable")
@@ -249,6 +276,7 @@ class State:
     stt_rules: list[Rule] = field(default_factory=list)
     media_rules: list[Rule] = field(default_factory=list)
     images_rules: list[Rule] = field(default_factory=list)
+    speech_rules: list[Rule] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
     files: dict[str, bytes | None] = field(default_factory=dict)  # None = gone (404)
     models_fail_times: int = 0
@@ -266,6 +294,7 @@ class State:
         self.stt_rules.clear()
         self.media_rules.clear()
         self.images_rules.clear()
+        self.speech_rules.clear()
         self.tasks.clear()
         self.files.clear()
         self.models_fail_times = 0
@@ -1450,8 +1479,84 @@ async def _files(request: web.Request) -> web.StreamResponse:
             text='<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code>'
             "<Message>The specified key does not exist.</Message></Error>",
         )
-    kind = "video/mp4" if name.endswith(".mp4") else "image/png"
+    kind = {"mp4": "video/mp4", "ogg": "audio/ogg"}.get(name.rsplit(".", 1)[-1], "image/png")
     return web.Response(body=data, content_type=kind)
+
+
+# --------------------------------------------------------------------------------------------
+# speech
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_speech(body: JsonDict) -> list[JsonDict]:
+    issues: list[JsonDict] = []
+    text = body.get("input")
+    if not isinstance(text, str) or not text.strip():
+        issues.append(_issue(["input"], "Required"))
+    elif len(text) > TTS_INPUT_LIMIT:
+        issues.append(
+            _issue(["input"], f"String must contain at most {TTS_INPUT_LIMIT} character(s)")
+        )
+    if body.get("voice") not in TTS_VOICES:
+        issues.append(_issue(["voice"], f"Invalid enum value {list(TTS_VOICES)}"))
+    if body.get("response_format", "mp3") not in TTS_FORMATS:
+        issues.append(_issue(["response_format"], f"Invalid enum value {list(TTS_FORMATS)}"))
+    speed = body.get("speed", 1.0)
+    if isinstance(speed, bool) or not isinstance(speed, _NUM) or not 0.25 <= speed <= 4:
+        issues.append(_issue(["speed"], "Expected number 0.25..4"))
+    if "instructions" in body and "gpt-4o-mini-tts" not in str(body.get("model")):
+        issues.append(_issue(["instructions"], "Not supported by this model"))
+    return issues
+
+
+async def _speech(request: web.Request) -> web.StreamResponse:
+    st = _state(request)
+    entry: JsonDict = request[JOURNAL]
+    body = request[BODY]
+    if not request[BODY_OK] or not isinstance(body, dict):
+        return _bad_request("Body must be a JSON object")
+    model_id = body.get("model")
+    if not isinstance(model_id, str) or not model_id:
+        return _bad_request([_issue(["model"], "Required")])
+    model = st.find_model(model_id, "tts")
+    if model is None:
+        return _model_not_found(model_id)
+    issues = _validate_speech(body)
+    if issues:
+        return _bad_request(issues)
+    rule = _pick_rule(st.speech_rules)
+    spec: JsonDict = rule.spec if rule else {}
+    entry["rule"] = copy.deepcopy(spec) if rule else None
+    if "status" in spec:
+        return _rule_error(spec)
+    audio = SPEECH_AUDIO_FIXTURE.read_bytes()
+    response_format = body.get("response_format", "mp3")
+    content_type = TTS_FORMATS[response_format]
+    shape = spec.get("shape", "json_base64")
+    if shape == "raw":
+        return web.Response(body=audio, content_type=content_type)
+    characters = len(body["input"])
+    if "cost_rub" in spec:
+        cost = float(spec["cost_rub"])
+    else:
+        pricing = (model.get("top_provider") or {}).get("pricing") or {}
+        per_million = _price(pricing, "tts_per_million_characters") or Decimal("1000")
+        cost = round(float(per_million) * characters / 1_000_000, 8)
+    if shape == "json_url":
+        name = f"speech_{st.next_id()}.ogg"
+        st.files[name] = None if spec.get("url_gone") else audio
+        reference = f"{request.scheme}://{spec.get('files_host') or request.host}/files/{name}"
+    else:
+        reference = base64.b64encode(audio).decode()
+    return _json(
+        {
+            "audio": reference,
+            "contentType": content_type,
+            "model": model_id,
+            "duration": 3.97,
+            "usage": {"characters": characters, "cost_rub": cost, "cost": cost},
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1651,6 +1756,7 @@ def build_app(api_key: str | None = None) -> web.Application:
     # authed API
     r.add_post("/api/v1/chat/completions", _chat_completions)
     r.add_post("/api/v1/audio/transcriptions", _transcriptions)
+    r.add_post("/api/v1/audio/speech", _speech)
     r.add_post("/api/v1/media", _media_create)
     r.add_get("/api/v1/media/{task_id}", _media_get, allow_head=False)
     r.add_post("/api/v1/images/generations", _images_generations)
@@ -1673,6 +1779,7 @@ def build_app(api_key: str | None = None) -> web.Application:
         ("/_test/stt/rules", "stt_rules", STT_RULE_FIELDS, 1, None),
         ("/_test/media/rules", "media_rules", MEDIA_RULE_FIELDS, 1, MEDIA_MODES),
         ("/_test/images/rules", "images_rules", IMAGES_RULE_FIELDS, 1, IMAGES_MODES),
+        ("/_test/speech/rules", "speech_rules", SPEECH_RULE_FIELDS, None, None),
     ]
     for path, attr, fields, default_times, modes in rule_routes:
         handler = _rules_endpoint(attr, fields, default_times, modes)

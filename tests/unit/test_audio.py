@@ -198,7 +198,7 @@ async def test_bytes_that_are_not_audio_are_corrupt() -> None:
     assert caught.value.kind is AudioErrorKind.CORRUPT
 
 
-async def test_no_bytes_or_no_audio_stream_is_empty(tmp_path: Path) -> None:
+async def test_no_bytes_is_empty_and_a_silent_video_has_no_audio(tmp_path: Path) -> None:
     with pytest.raises(AudioError) as caught:
         await _prepare(b"", "audio/ogg")
     assert caught.value.kind is AudioErrorKind.EMPTY
@@ -209,7 +209,7 @@ async def test_no_bytes_or_no_audio_stream_is_empty(tmp_path: Path) -> None:
     )
     with pytest.raises(AudioError) as caught:
         await _prepare(silent_video, "video/x-matroska")
-    assert caught.value.kind is AudioErrorKind.EMPTY
+    assert caught.value.kind is AudioErrorKind.NO_AUDIO
     with pytest.raises(AudioError) as caught:
         await _prepare(_tone(tmp_path, 0.02, "-f", "wav"), "audio/wav")  # shorter than STT accepts
     assert caught.value.kind is AudioErrorKind.EMPTY

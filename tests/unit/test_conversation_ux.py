@@ -227,8 +227,11 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
             "🧠 Reasoning",
             "🌐 Language",
             "🔎 Web search for every message",
+            "🔊 Spoken answers",
+            "🎙 Voice message language",
             "💰 Cost under answers",
         ]
+        assert "🎙 Voice message language: <b>detected</b>" in str(home["text"])
         assert "🎭 Mode: <b>🤖 Assistant</b>" in str(home["text"])
         assert "💰 Cost under answers: <b>off</b>" in str(home["text"])
 
@@ -258,6 +261,14 @@ async def test_settings_open_pickers_in_place_and_come_back(tmp_path: Path) -> N
         ]
         await press(bot, switched, "Back")
         assert "🔎 Web search for every message: <b>on</b>" in str(last_screen(bot)["text"])
+
+        await press(bot, last_screen(bot), "Spoken answers")
+        await press(bot, last_screen(bot), "Auto")
+        spoken = last_screen(bot)
+        assert "voice messages are also spoken" in str(spoken["text"])
+        assert list(buttons(spoken)) == ["⬅️ Back"]
+        await press(bot, spoken, "Back")
+        assert "🔊 Spoken answers: <b>Auto</b>" in str(last_screen(bot)["text"])
 
         await press(bot, last_screen(bot), "Language")
         await press(bot, last_screen(bot), "Русский")

@@ -17,7 +17,7 @@ from bot.telegram.formatting import (
     split_markdown,
     take_segment,
 )
-from handlers.voice import transcript_html
+from bot.telegram.transcripts import transcript_html
 
 
 def utf16_len(text: str) -> int:

@@ -46,3 +46,14 @@ def test_an_empty_key_as_copied_from_env_example_counts_as_missing(
     assert [(e["loc"], e["type"]) for e in error.value.errors()] == [
         (("polza_api_key",), "missing")
     ]
+
+
+def test_transcription_language_is_an_iso_code_or_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = {"BOT_TOKEN": "1:abc", "POLZA_API_KEY": "k"}
+    assert make(monkeypatch, **base).transcription_language == ""
+    assert make(monkeypatch, **base, TRANSCRIPTION_LANGUAGE=" DE ").transcription_language == "de"
+    with pytest.raises(ValidationError) as error:
+        make(monkeypatch, **base, TRANSCRIPTION_LANGUAGE="german")
+    assert error.value.errors()[0]["loc"] == ("transcription_language",)
+    settings = make(monkeypatch, **base, TRANSCRIPTION_LANGUAGE="")
+    assert (settings.tts_model, settings.tts_voice) == ("openai/gpt-4o-mini-tts", "alloy")

@@ -180,6 +180,7 @@ async def test_report_splits_today_month_and_total_by_kind(db: Database) -> None
 
     by_kind = {usage.kind: usage for usage in report.today.kinds}
     chat, voice, image = by_kind["chat"], by_kind["voice"], by_kind["image"]
+    assert (by_kind["speech"].requests, by_kind["speech"].cost_rub) == (0, 0.0)
     assert (chat.kind, chat.requests, chat.cost_rub, chat.approximate) == ("chat", 2, 1.75, False)
     assert (voice.requests, voice.cost_rub) == (0, 0.0)
     assert (image.requests, image.cost_rub, image.approximate) == (1, 3.0, True)

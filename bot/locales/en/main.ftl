@@ -25,6 +25,8 @@ help-commands =
     /prompt — your own instructions for the model
     /reasoning — how hard reasoning models think
     /search — answer with web search: <code>/search today's weather in Oslo</code>
+    /voice — spoken answers: on, auto or off
+    /voicelang — the language of your voice messages
     /usage — what your requests cost
     /cancel — stop an answer or a pending /image
     /language — change the interface language

@@ -20,6 +20,7 @@ usage-line = { $kind ->
     [voice] 🎙 Voice
     [video] 🎬 Video
     [summary] 🗜 Summaries
+    [speech] 🔊 Spoken answers
    *[image] 🖼 Images
 }: { usage-requests }, { $approx ->
     [yes] ≈

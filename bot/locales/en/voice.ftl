@@ -6,3 +6,7 @@ voice-empty = This recording is empty.
 voice-corrupt = I couldn't read this recording: the file seems damaged.
 voice-unsupported = I can't read this file format. Send a voice note or a common audio file (MP3, M4A, OGG, WAV, FLAC).
 voice-failed = I couldn't transcribe the recording.
+voice-video-silent = This video has no sound, so there is nothing to transcribe.
+voice-full-transcript = 📄 The whole transcript
+voice-transcribing = 🎙 Transcribing…
+voice-transcribing-part = 🎙 Transcribing part { $part } of { $parts }…

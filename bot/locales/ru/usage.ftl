@@ -21,6 +21,7 @@ usage-line = { $kind ->
     [voice] 🎙 Голос
     [video] 🎬 Видео
     [summary] 🗜 Сводки
+    [speech] 🔊 Озвучка ответов
    *[image] 🖼 Картинки
 }: { usage-requests }, { $approx ->
     [yes] ≈

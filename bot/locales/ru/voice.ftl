@@ -6,3 +6,7 @@ voice-empty = Запись пустая.
 voice-corrupt = Не удалось прочитать запись: похоже, файл повреждён.
 voice-unsupported = Этот формат я не читаю. Пришлите голосовое сообщение или обычный аудиофайл (MP3, M4A, OGG, WAV, FLAC).
 voice-failed = Не удалось расшифровать запись.
+voice-video-silent = В этом видео нет звука, поэтому расшифровывать нечего.
+voice-full-transcript = 📄 Полная расшифровка
+voice-transcribing = 🎙 Расшифровываю…
+voice-transcribing-part = 🎙 Расшифровываю часть { $part } из { $parts }…
