@@ -12,9 +12,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from aiogram_i18n import I18nContext
 
-from bot.bounded import ToldOnce
 from bot.i18n import tr
 from bot.services.access import AccessPolicy
+from bot.services.told_once import ToldOnceSet
 from bot.telegram.addressing import command_name
 from bot.telegram.replies import reply_to
 
@@ -26,14 +26,15 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class AccessMiddleware(BaseMiddleware):
     """An outer update middleware for messages, edits and button presses.
 
-    A refused user is told once (a day, see `ToldOnce`), with their Telegram id so they can
-    ask the owner for access; after that they get silence (a button press still gets an empty
-    answer, or the client would spin). Runs after the i18n middleware, for the `i18n` text.
+    A refused user is told once (a day, by every replica together: `ToldOnceSet`), with
+    their Telegram id so they can ask the owner for access; after that they get silence (a
+    button press still gets an empty answer, or the client would spin). Runs after the i18n
+    middleware, for the `i18n` text.
     """
 
-    def __init__(self, access: AccessPolicy) -> None:
+    def __init__(self, access: AccessPolicy, told: ToldOnceSet) -> None:
         self._access = access
-        self._told: ToldOnce[int] = ToldOnce()
+        self._told = told
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -43,15 +44,16 @@ class AccessMiddleware(BaseMiddleware):
         group = chat.id if chat is not None and chat.type != ChatType.PRIVATE else None
         if await self._access.is_allowed(user.id, group) or _pairing(event, self._access):
             # Told before and allowed since: if denied again, they are told again.
-            self._told.forget(user.id)
+            await self._told.forget(user.id)
             return await handler(event, data)
         i18n: I18nContext | None = data.get("i18n")
         # An edit is dropped without a word: the first real message still gets the notice.
         tell = (
             i18n is not None
             and event.edited_message is None
-            # Remembered before any await: a concurrent update stays silent.
-            and self._told.first_time(user.id)
+            # Remembered before telling, atomically (SET NX in Redis): a concurrent update,
+            # on this replica or another, stays silent.
+            and await self._told.first_time(user.id)
         )
         logger.debug("Refused user %s (%s)", user.id, "told" if tell else "silent")
         try:

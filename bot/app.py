@@ -63,6 +63,7 @@ from bot.services.polza import PolzaClient
 from bot.services.running import RunningAnswers
 from bot.services.speech import SpeechService
 from bot.services.summary import Summariser
+from bot.services.told_once import ToldOnceSet
 from bot.services.transcription import TranscriptionService
 from bot.services.url_policy import UrlPolicy
 from bot.services.usage import UsageService
@@ -82,7 +83,6 @@ from bot.telegram.video_offers import VideoOffers
 from bot.telegram.vision_offer import PendingMediaStore
 from bot.telegram.voice_replies import VoiceReplies
 from handlers import create_routers
-from handlers.groups import GroupNotices
 from storage import (
     AccessRepository,
     ConversationRepository,
@@ -142,7 +142,8 @@ class Dependencies:
     running_answers: RunningAnswers
     conversation_locks: ConversationLocks
     state_storage: BaseStorage  # aiogram's FSM states: memory, or Redis with REDIS_URL
-    group_notices: GroupNotices
+    group_notices: ToldOnceSet  # unlisted groups told they are not served
+    refused_notices: ToldOnceSet  # refused users told they are not allowed
     admin_alerts: AdminAlerts
     voice_replies: VoiceReplies
 
@@ -208,7 +209,9 @@ async def open_app(
         http_client=ops.polza_http_client(),
     )
     stack.push_async_callback(polza_sdk.close)
-    catalogue = ModelCatalogue(polza_sdk, ttl_seconds=settings.catalogue_ttl_seconds)
+    catalogue = ModelCatalogue(
+        polza_sdk, ttl_seconds=settings.catalogue_ttl_seconds, shared=shared.catalogue
+    )
     stack.push_async_callback(catalogue.close)
     usage_service = UsageService(
         usage_repo,
@@ -363,7 +366,8 @@ async def open_app(
         running_answers=running_answers,
         conversation_locks=conversation_locks,
         state_storage=shared.fsm,
-        group_notices=GroupNotices(),
+        group_notices=shared.told_once("groups"),
+        refused_notices=shared.told_once("refused"),
         admin_alerts=ops.alerts,
         voice_replies=voice_replies,
     )
@@ -401,7 +405,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     dp.update.outer_middleware(UserMiddleware(deps.users, settings.default_language))
     i18n_core = setup_i18n(dp, deps.users, settings.default_language)
     # After i18n: the refusal is in the user's language.
-    dp.update.outer_middleware(AccessMiddleware(deps.access))
+    dp.update.outer_middleware(AccessMiddleware(deps.access, deps.refused_notices))
     # After the access check: a stranger hears only that they are not allowed.
     dp.update.outer_middleware(ArrivalRefusalMiddleware())
     dp.update.outer_middleware(TurnMiddleware(deps.responder))

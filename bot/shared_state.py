@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import cast
@@ -16,6 +16,8 @@ from bot.bounded import DAY
 from bot.config import Settings
 from bot.fsm_storage import BoundedMemoryStorage
 from bot.services.limit_state import LimitState, MemoryLimitState
+from bot.services.shared_catalogue import SharedCatalogue
+from bot.services.told_once import MemoryToldOnce, ToldOnceSet
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +26,24 @@ logger = logging.getLogger(__name__)
 class SharedState:
     limits: LimitState
     fsm: BaseStorage  # aiogram's conversation states (/image waiting for its prompt, …)
+    told_once: Callable[[str], ToldOnceSet]  # a "told once" set by name ("refused", …)
+    catalogue: SharedCatalogue | None  # the model catalogue's shared copy (Redis only)
+
+
+def _memory_told_once(name: str) -> ToldOnceSet:
+    return MemoryToldOnce()
 
 
 async def open_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
     url = settings.redis_url.get_secret_value()
     if not url:
-        return SharedState(MemoryLimitState(), BoundedMemoryStorage())
+        return SharedState(MemoryLimitState(), BoundedMemoryStorage(), _memory_told_once, None)
     from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import Redis
     from redis.exceptions import RedisError
 
     from bot.services.limit_state import RedisLimitState
+    from bot.services.told_once import RedisToldOnce
 
     redis = Redis.from_url(url, socket_connect_timeout=10)
     stack.push_async_callback(redis.aclose)
@@ -47,7 +56,12 @@ async def open_shared_state(settings: Settings, stack: AsyncExitStack) -> Shared
             f" ({type(error).__name__}); check REDIS_URL\n"
         )
         raise SystemExit(2) from None
-    logger.info("Sharing limits and conversation states through Redis")
+    logger.info("Sharing limits, conversation states, notices and models through Redis")
     # States nobody finishes are forgotten after a day, as in memory.
     fsm = RedisStorage(redis, state_ttl=int(DAY), data_ttl=int(DAY))
-    return SharedState(RedisLimitState(redis), fsm)
+
+    def told_once(name: str) -> ToldOnceSet:
+        return RedisToldOnce(redis, name)
+
+    catalogue = SharedCatalogue(redis, settings.catalogue_ttl_seconds)
+    return SharedState(RedisLimitState(redis), fsm, told_once, catalogue)

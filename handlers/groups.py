@@ -10,15 +10,11 @@ from aiogram.filters import IS_MEMBER, IS_NOT_MEMBER, ChatMemberUpdatedFilter, F
 from aiogram.types import ChatMemberUpdated, Message
 from aiogram_i18n import I18nContext
 
-from bot.bounded import ToldOnce
 from bot.config import Settings
 from bot.i18n import tr
+from bot.services.told_once import ToldOnceSet
 
 logger = logging.getLogger(__name__)
-
-
-class GroupNotices(ToldOnce[int]):
-    """Unlisted groups already told they are not served, so they are told only once."""
 
 
 def _not_allowed(chat_id: int, settings: Settings) -> bool:
@@ -29,14 +25,14 @@ async def on_added(
     event: ChatMemberUpdated,
     bot: Bot,
     settings: Settings,
-    group_notices: GroupNotices,
+    group_notices: ToldOnceSet,
     i18n: I18nContext,
 ) -> None:
     logger.info("Added to chat %s (%s)", event.chat.id, event.chat.type)
     if event.chat.type == ChatType.PRIVATE:
         return
     if _not_allowed(event.chat.id, settings):
-        if group_notices.first_time(event.chat.id):
+        if await group_notices.first_time(event.chat.id):
             await bot.send_message(event.chat.id, tr(i18n, "group-not-allowed"))
         return
     me = await bot.me()
@@ -62,10 +58,10 @@ class UnlistedGroup(Filter):
 
 
 async def on_unlisted_group(
-    message: Message, settings: Settings, group_notices: GroupNotices, i18n: I18nContext
+    message: Message, settings: Settings, group_notices: ToldOnceSet, i18n: I18nContext
 ) -> None:
     """Addressed messages in groups the owner did not allow: one polite line, then silence."""
-    if group_notices.first_time(message.chat.id):
+    if await group_notices.first_time(message.chat.id):
         await message.reply(tr(i18n, "group-not-allowed"))
 
 

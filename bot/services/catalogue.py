@@ -12,13 +12,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 from openai import AsyncOpenAI
 
 from bot.services.errors import translate
 from bot.services.polza_shapes import polza_decimal
+
+if TYPE_CHECKING:
+    from bot.services.shared_catalogue import SharedCatalogue
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +462,8 @@ def estimate_video_rub(model: ModelInfo, seconds: int) -> Decimal | None:
 class ModelCatalogue:
     """Fetches the catalogue once, then serves it, refreshing in the background when stale.
 
-    Does not own `client`: closing the SDK client is its creator's job.
+    Does not own `client`: closing the SDK client is its creator's job. With `shared` (Redis),
+    replicas share one copy: Polza is asked only when that copy is missing or expired.
     """
 
     def __init__(
@@ -468,8 +472,10 @@ class ModelCatalogue:
         *,
         ttl_seconds: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedCatalogue | None = None,
     ) -> None:
         self._client = client
+        self._shared = shared
         self._ttl = ttl_seconds
         self._clock = clock
         self._snapshot: Catalogue | None = None
@@ -508,7 +514,7 @@ class ModelCatalogue:
 
     async def _fetch_first(self) -> Catalogue:
         try:
-            return self._store(await self._fetch())
+            return self._store(*await self._fetch())
         except CatalogueUnavailable as error:
             logger.warning("Model catalogue unavailable: %s", error)
             raise
@@ -522,7 +528,7 @@ class ModelCatalogue:
 
     async def _refresh(self) -> None:
         try:
-            self._store(await self._fetch())
+            self._store(*await self._fetch())
         except Exception as error:
             self._next_refresh_at = self._clock() + min(self._ttl, REFRESH_RETRY_SECONDS)
             if isinstance(error, CatalogueUnavailable):
@@ -530,13 +536,24 @@ class ModelCatalogue:
             else:
                 logger.exception("Model catalogue refresh crashed, keeping the old one")
 
-    def _store(self, catalogue: Catalogue) -> Catalogue:
+    def _store(self, catalogue: Catalogue, fresh_for: float) -> Catalogue:
         self._snapshot = catalogue
-        self._next_refresh_at = catalogue.fetched_at + self._ttl
+        self._next_refresh_at = catalogue.fetched_at + fresh_for
         logger.info("Model catalogue loaded: %d models", len(catalogue))
         return catalogue
 
-    async def _fetch(self) -> Catalogue:
+    async def _fetch(self) -> tuple[Catalogue, float]:
+        """A snapshot, and the seconds it stays fresh (fewer when a shared copy is older)."""
+        if self._shared is None:
+            entries, fresh_for = await self._fetch_entries(), self._ttl
+        else:
+            entries, fresh_for = await self._shared.entries(self._fetch_entries)
+        models = parse_models(entries)
+        if not models:
+            raise CatalogueUnavailable("GET /models returned no usable models")
+        return Catalogue(models, fetched_at=self._clock()), fresh_for
+
+    async def _fetch_entries(self) -> list[Any]:
         try:
             # A raw GET keeps every Polza field; `models.list()` would hide them in model_extra.
             payload = await self._client.get("/models", cast_to=object)
@@ -545,7 +562,7 @@ class ModelCatalogue:
         entries = payload.get("data") if isinstance(payload, Mapping) else None
         if not isinstance(entries, list):
             raise CatalogueUnavailable(f"GET /models: unexpected body {payload!r:.200}")
-        models = parse_models(entries)
-        if not models:
+        # Checked before it is shared: a broken answer must not reach the other replicas.
+        if not any(parse_model(entry) is not None for entry in entries):
             raise CatalogueUnavailable("GET /models returned no usable models")
-        return Catalogue(models, fetched_at=self._clock())
+        return entries

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 
 from storage import Database
 from tests.support.servers import PostgresServer, RedisServer, ServerMissing
@@ -35,6 +36,15 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     yield from _serve(lambda: RedisServer().start())
+
+
+@pytest_asyncio.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client of the test Redis, emptied first."""
+    client = Redis.from_url(redis_server.url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
 
 
 @pytest_asyncio.fixture

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import openai
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestServer
@@ -27,6 +28,15 @@ async def server() -> AsyncIterator[TestServer]:
     await srv.start_server()
     yield srv
     await srv.close()
+
+
+@pytest_asyncio.fixture
+async def sdk(server: TestServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    """An SDK client of the fake Polza, without retries."""
+    async with openai.AsyncOpenAI(
+        base_url=str(server.make_url("/api/v1")), api_key="x", max_retries=0
+    ) as client:
+        yield client
 
 
 class NoPrices:

@@ -9,7 +9,6 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.bounded import ToldOnce
 from bot.fsm_storage import BoundedMemoryStorage
-from handlers.groups import GroupNotices
 
 
 class Clock:
@@ -46,7 +45,7 @@ def test_told_once_keeps_at_most_maxsize_and_forgets_the_oldest() -> None:
 
 def test_told_once_forgets_after_its_time_to_live() -> None:
     clock = Clock()
-    notices = GroupNotices(ttl=60, timer=clock)
+    notices: ToldOnce[int] = ToldOnce(ttl=60, timer=clock)
     assert notices.first_time(-100)
     clock.now = 59
     assert not notices.first_time(-100)

@@ -47,14 +47,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest_asyncio.fixture
-async def sdk(server: TestServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(
-        base_url=str(server.make_url("/api/v1")), api_key="x", max_retries=0
-    ) as client:
-        yield client
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -4,7 +4,6 @@ ledger count one rate window and one set of budget holds."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from tests.support.servers import RedisServer
 from tests.unit.inprocess import running_bot
 
 USER = 7
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    await client.flushdb()
-    yield client
-    await client.aclose()
 
 
 def replicas(db: Database, redis: Redis, **limits: float) -> list[SpendingGuard]:
