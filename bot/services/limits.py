@@ -160,7 +160,8 @@ class SpendingGuard:
         return LimitVerdict(
             kind="rate_limit",
             resets_at=datetime.fromtimestamp(frees_at, self._tz),
-            retry_after_seconds=max(1, math.ceil(frees_at - now)),
+            # Clamped: a concurrent arrival's entry may carry a clock reading just after ours.
+            retry_after_seconds=max(1, min(math.ceil(frees_at - now), int(WINDOW_SECONDS))),
             limit=Decimal(self._rate),
         )
 
