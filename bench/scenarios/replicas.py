@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from pathlib import Path
 
 from redis import Redis
 
@@ -29,6 +30,20 @@ from tests.support.servers import PostgresServer, RedisServer
 FIRST_USER = 6_000_000  # + 1,000,000 per replica count, so no run meets another's users
 WARMUP_USER = 9_300_000
 READY_LINE = "handling updates from the shared inbox"
+
+
+def _postgres_pids(postgres: PostgresServer) -> dict[str, int]:
+    """The postmaster and its children (one backend per pooled connection), by name."""
+    try:
+        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    found = {"PostgreSQL": postmaster}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                found[f"PostgreSQL {stat.parent.name}"] = int(stat.parent.name)
+    return found
 
 
 def _timeout(count: int) -> float:
@@ -105,7 +120,8 @@ def _measure(
         pids = {f"replica {n + 1}": run.pid for n, run in enumerate(runs)}
         if redis.proc is not None:
             pids["Redis"] = redis.proc.pid
-        with CpuMeter({**pids, **stack.fake_pids}) as cpu:
+        backends = _postgres_pids(postgres)
+        with CpuMeter({**pids, **backends, **stack.fake_pids}) as cpu:
             outcome = burst(stack, runs[0], plan, _timeout(len(plan)))
         for run in runs[1:]:
             run.ensure_running()
@@ -118,10 +134,18 @@ def _measure(
             )
         foreign = cpu.others_share
         result.foreign_cpu = max(result.foreign_cpu or 0.0, foreign)
+        # One figure for PostgreSQL: the postmaster and every backend summed.
+        summed = [cpu.used.pop(name, (0.0, 0.0)) for name in backends]
+        cpu.used["PostgreSQL (all processes)"] = (
+            sum(user for user, _ in summed),
+            sum(system for _, system in summed),
+        )
+        per_message = sum(cpu.share(name) for name in pids if name.startswith("replica"))
+        per_message *= cpu.wall / max(1, answered) * 1000
         result.notes.append(
             f"{count} replica(s): {len(plan)} messages from {config.rate_users} users answered "
-            f"in {outcome.wall:.2f} s = {rate:.0f} msg/s. {cpu.summary()} (PostgreSQL's "
-            f"processes are among those outside the benchmark)."
+            f"in {outcome.wall:.2f} s = {rate:.0f} msg/s; replicas' CPU per message "
+            f"{per_message:.1f} ms. {cpu.summary()}."
         )
         for run in runs:
             record_log_problems(result, run, 0)
