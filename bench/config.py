@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, fields, replace
 
-SCENARIOS = ("latency", "rate", "concurrency", "storage", "startup")
+SCENARIOS = ("latency", "rate", "concurrency", "storage", "startup", "replicas")
 
 
 @dataclass(frozen=True)

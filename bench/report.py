@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bench.stats import Figure, ScenarioResult, fmt
+from bench.stats import Figure, ScenarioResult, Target, fmt
 
 ANALYSIS_START = "<!-- analysis:start -->"
 ANALYSIS_END = "<!-- analysis:end -->"
@@ -91,6 +91,25 @@ def machine_info(root: Path) -> dict[str, str]:
         "Git commit": commit,
         "Load average at start": " ".join(_read("/proc/loadavg").split()[:3]),
     }
+
+
+REPLICAS_TARGET = 1.7  # two replicas answer at least 1.7× what one does (issue 21)
+
+
+def replica_figures(one: float, two: float, messages: int) -> list[Figure]:
+    """The replicas rows: each run's rate, and two over one against the ≥ 1.7× target."""
+    ratio = two / one if one > 0 else None
+    return [
+        Figure("R", f"1 replica msg/s ({messages} msgs)", "msg/s", value=one),
+        Figure("R", f"2 replicas msg/s ({messages} msgs)", "msg/s", value=two),
+        Figure(
+            "R",
+            "2 replicas / 1 replica",
+            "×",
+            value=ratio,
+            targets=[Target("value", ">=", REPLICAS_TARGET)],
+        ),
+    ]
 
 
 def _baseline_cell(figure: Figure) -> str:

@@ -99,6 +99,7 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
     from bench.scenarios.concurrency import run_concurrency
     from bench.scenarios.latency import run_latency
     from bench.scenarios.rate import run_profile, run_rate
+    from bench.scenarios.replicas import run_replicas
     from bench.scenarios.startup import run_startup
     from bench.scenarios.storage import run_storage
 
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
             stack.start_bot(label, kind)
 
     try:
-        if selected & {"latency", "rate", "concurrency", "startup"}:
+        if selected & {"latency", "rate", "concurrency", "startup", "replicas"}:
             say("starting fake Telegram and fake Polza")
             stack.start_fakes()
             rounds = 5 if config.quick else 30
@@ -178,6 +179,12 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
             stack.stop_bot()
             if kind == "bot":  # the bot's storage layer: nothing to compare it with
                 scenario("storage", "Scenario 6 (storage)", kind, lambda: run_storage(config))
+                scenario(
+                    "replicas",
+                    "Replicas: one vs two (PostgreSQL + Redis)",
+                    kind,
+                    lambda: run_replicas(stack, config),
+                )
             scenario(
                 "startup",
                 "Scenario 7 (start-up, import profile)",

@@ -1,6 +1,6 @@
 """The benchmark's side-by-side report: targets relative to the baseline bot, and the ratio."""
 
-from bench.report import text_table
+from bench.report import replica_figures, text_table
 from bench.stats import Figure, ScenarioResult, Target, side_by_side
 
 
@@ -37,3 +37,16 @@ def test_table_shows_the_baseline_and_the_ratio() -> None:
 
     assert "4.00 ms" in table and "3.00×" in table
     assert merged.broken == ["baseline: 1 message(s) never answered"]
+
+
+def test_replica_rows_judge_two_against_one() -> None:
+    fast = ScenarioResult("replicas", "R", replica_figures(100.0, 180.0, 2000))
+    slow = ScenarioResult("replicas", "R", replica_figures(100.0, 150.0, 2000))
+
+    table = text_table([fast, slow])
+
+    assert "1 replica msg/s (2000 msgs)" in table and "2 replicas msg/s (2000 msgs)" in table
+    assert "180 msg/s" in table and "1.80 ×" in table and "1.50 ×" in table
+    assert [f.met for f in fast.figures] == [None, None, True]
+    assert slow.figures[-1].met is False
+    assert fast.figures[-1].target_text == "≥ 1.70 ×"
