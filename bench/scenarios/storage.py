@@ -21,6 +21,7 @@ from bench.config import Config
 from bench.stack import CpuMeter
 from bench.stats import Figure, ScenarioResult, Target
 from storage import ConversationKey, Database, MessageRepository, UsageRecord, UsageRepository
+from storage.conversations import ACTIVE_ID
 
 MODEL = "openai/gpt-4o-mini"
 _TEXT = "the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing"
@@ -53,6 +54,7 @@ def _rows(messages: int, users: int, start: float) -> Iterator[tuple[object, ...
             pool[i % len(pool)],
             MODEL if role == "assistant" else None,
             start + i * 0.01,
+            i % users + 1,  # each user's one conversation (see `seed`)
         )
 
 
@@ -62,10 +64,23 @@ def seed(path: Path, messages: int, users: int) -> float:
     try:
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN")
+        start = time.time() - messages * 0.01
+        # One active conversation per user, conversation id = user index + 1.
+        owners = [(n + 1, 10_000_000 + n) for n in range(users)]
         conn.executemany(
-            "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            _rows(messages, users, time.time() - messages * 0.01),
+            "INSERT INTO conversations (id, chat_id, user_id, thread_id, created_at, updated_at)"
+            " VALUES (?, ?, ?, 0, ?, ?)",
+            [(cid, user, user, start, start) for cid, user in owners],
+        )
+        conn.executemany(
+            "INSERT INTO active_conversations (chat_id, user_id, thread_id, conversation_id)"
+            " VALUES (?, ?, 0, ?)",
+            [(user, user, cid) for cid, user in owners],
+        )
+        conn.executemany(
+            "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model, created_at,"
+            " conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _rows(messages, users, start),
         )
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -77,8 +92,8 @@ def seed(path: Path, messages: int, users: int) -> float:
 def query_plan(path: Path) -> str:
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
-            "EXPLAIN QUERY PLAN SELECT role, content FROM messages WHERE chat_id = ? AND "
-            "user_id = ? AND thread_id = ? ORDER BY id DESC LIMIT ?",
+            f"EXPLAIN QUERY PLAN SELECT id, role, content FROM messages"
+            f" WHERE conversation_id = ({ACTIVE_ID}) ORDER BY id DESC LIMIT ?",
             (1, 1, 0, 20),
         ).fetchall()
     return "; ".join(str(row[-1]) for row in rows)
