@@ -73,14 +73,14 @@ from bot.shared_state import open_shared_state
 from bot.store import open_store
 from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
-from bot.telegram.image_offer import PendingImageRequests
+from bot.telegram.image_offer import pending_image_requests
 from bot.telegram.inline_mode import InlineMode
 from bot.telegram.merging import MergeMiddleware
 from bot.telegram.references import ReferenceLoader
 from bot.telegram.responder import Responder
 from bot.telegram.video_job import VideoStudio
 from bot.telegram.video_offers import VideoOffers
-from bot.telegram.vision_offer import PendingMediaStore
+from bot.telegram.vision_offer import pending_media_store
 from bot.telegram.voice_replies import VoiceReplies
 from handlers import create_routers
 from storage import (
@@ -295,7 +295,7 @@ async def open_app(
         usage=usage_service,
         running_answers=running_answers,
         catalogue=catalogue,
-        pending_media=PendingMediaStore(),
+        pending_media=pending_media_store(),
         voice_replies=voice_replies,
     )
     generated = PictureRepository(db, settings.image_keep_per_user)
@@ -311,7 +311,7 @@ async def open_app(
         references=ReferenceLoader(
             bot, generated, pictures, settings.max_download_mb * 1024 * 1024
         ),
-        offers=PendingImageRequests(),
+        offers=pending_image_requests(),
     )
     video_studio = VideoStudio(
         bot=bot,

@@ -208,9 +208,7 @@ async def request_picture(
     info = limits.info
     sources = asked.sources
     if sources and info is not None and info.max_references < len(sources):
-        pending = PendingImageRequest(
-            message, asked.user_id, prompt, ratio, count or 1, sources, studio.offers.now()
-        )
+        pending = PendingImageRequest(message, asked.user_id, prompt, ratio, count or 1, sources)
         await _offer_switch(pending, studio, i18n, model, info)
         return
     wanted = count or 1

@@ -15,6 +15,7 @@ from aiogram.types import Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram_i18n import I18nContext
 
+from bot.bounded import PendingByToken
 from bot.config import Settings
 from bot.i18n import polza_error_text, tr
 from bot.services.catalogue import ModelCatalogue
@@ -28,7 +29,7 @@ from bot.services.images import (
 )
 from bot.services.limits import LimitExceeded, SpendingGuard
 from bot.services.user_jobs import UserJobs
-from bot.telegram.image_offer import PendingImageRequests
+from bot.telegram.image_offer import PendingImageRequest
 from bot.telegram.photos import photo_caption, send_album, send_image
 from bot.telegram.picture_keyboard import picture_markup, variants_markup
 from bot.telegram.progress import JobStatus, StatusTiming
@@ -83,7 +84,7 @@ class ImageStudio:
     image_jobs: UserJobs
     pictures: PictureRepository
     references: ReferenceLoader
-    offers: PendingImageRequests
+    offers: PendingByToken[PendingImageRequest]
 
     async def run(self, job: ImageJob) -> None:
         # Rendered now: at shutdown the i18n core is closed before jobs are stopped.

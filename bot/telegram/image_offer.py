@@ -3,19 +3,13 @@ for it (kept in memory for a while; after a restart the user is asked to send it
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.bounded import PendingByToken
 from bot.services.catalogue import Catalogue, ModelKind
-
-PENDING_TTL_SECONDS = 30 * 60
-MAX_PENDING = 1000
 
 
 class ReferenceSwitch(CallbackData, prefix="isw"):
@@ -32,50 +26,11 @@ class PendingImageRequest:
     ratio: str | None
     count: int
     sources: tuple[str, ...]
-    created_at: float
 
 
-class PendingImageRequests:
-    """Requests waiting for a model switch, by token; bounded in number and age."""
-
-    def __init__(
-        self,
-        ttl_seconds: float = PENDING_TTL_SECONDS,
-        max_items: int = MAX_PENDING,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_items
-        self._clock = clock
-        self._items: OrderedDict[int, PendingImageRequest] = OrderedDict()
-        self._tokens = itertools.count(1)
-
-    def now(self) -> float:
-        return self._clock()
-
-    def put(self, request: PendingImageRequest) -> int:
-        self._expire()
-        token = next(self._tokens)
-        self._items[token] = request
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
-        return token
-
-    def pop(self, token: int, user_id: int) -> PendingImageRequest | None:
-        self._expire()
-        pending = self._items.get(token)
-        if pending is None or pending.user_id != user_id:
-            return None
-        del self._items[token]
-        return pending
-
-    def _expire(self) -> None:
-        deadline = self._clock() - self._ttl
-        while self._items:
-            token, oldest = next(iter(self._items.items()))
-            if oldest.created_at >= deadline:
-                break
-            del self._items[token]
+def pending_image_requests() -> PendingByToken[PendingImageRequest]:
+    """Requests waiting for a model switch, taken back only by their sender."""
+    return PendingByToken(lambda pending: pending.user_id)
 
 
 def reference_model(snapshot: Catalogue | None, preferred: str, at_least: int) -> str | None:

@@ -38,7 +38,7 @@ from bot.telegram.document_input import ReadDocument, read_document
 from bot.telegram.downloads import FileTooBig
 from bot.telegram.progress import JobStatus, StatusTiming
 from bot.telegram.responder import Responder, Turn
-from bot.telegram.vision_offer import VisionSwitch, switch_markup
+from bot.telegram.vision_offer import PendingMedia, VisionSwitch, switch_markup
 from storage import ImageData
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ async def _offer_vision(
         await turn.say(turn.text("vision-unsupported", model=model))
         return
     info = snapshot.get(suggestion) if snapshot is not None else None
-    token = responder.pending_media.put(media, turn.conversation)
+    token = responder.pending_media.put(PendingMedia(media, turn.conversation))
     data = VisionSwitch(
         user_id=turn.conversation.user_id, model=model_key(suggestion), token=token
     )

@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram_i18n import I18nContext
 
+from bot.bounded import PendingByToken
 from bot.config import Settings
 from bot.i18n import polza_error_text, tr
 from bot.services.catalogue import ModelCatalogue
@@ -40,7 +41,7 @@ from bot.telegram.sources import sources_block
 from bot.telegram.stop_button import stop_markup
 from bot.telegram.streaming import TelegramAnswer
 from bot.telegram.usage_texts import cost_line, limit_text
-from bot.telegram.vision_offer import PendingMediaStore
+from bot.telegram.vision_offer import PendingMedia
 from bot.telegram.voice_replies import VoiceReplies, speaks
 from storage import ConversationKey, ImageData, UserRecord
 
@@ -81,7 +82,7 @@ class Responder:
         usage: UsageService,
         running_answers: RunningAnswers,
         catalogue: ModelCatalogue,
-        pending_media: PendingMediaStore,
+        pending_media: PendingByToken[PendingMedia],
         voice_replies: VoiceReplies | None = None,
     ) -> None:
         self.bot = bot

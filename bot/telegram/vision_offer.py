@@ -6,21 +6,15 @@ the switch; after a restart (or once it expired) the user is asked to send it ag
 
 from __future__ import annotations
 
-import itertools
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.bounded import PendingByToken
 from bot.services.catalogue import Catalogue, ModelKind, model_key
 from bot.telegram.attachments import MediaMessage
 from storage import ConversationKey
-
-PENDING_TTL_SECONDS = 30 * 60
-MAX_PENDING = 1000
 
 
 class VisionSwitch(CallbackData, prefix="vsw"):
@@ -33,47 +27,11 @@ class VisionSwitch(CallbackData, prefix="vsw"):
 class PendingMedia:
     media: MediaMessage
     conversation: ConversationKey
-    created_at: float
 
 
-class PendingMediaStore:
-    """Messages waiting for a vision model, by token; bounded in number and age."""
-
-    def __init__(
-        self,
-        ttl_seconds: float = PENDING_TTL_SECONDS,
-        max_items: int = MAX_PENDING,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_items
-        self._clock = clock
-        self._items: OrderedDict[int, PendingMedia] = OrderedDict()
-        self._tokens = itertools.count(1)
-
-    def put(self, media: MediaMessage, conversation: ConversationKey) -> int:
-        self._expire()
-        token = next(self._tokens)
-        self._items[token] = PendingMedia(media, conversation, self._clock())
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
-        return token
-
-    def pop(self, token: int, user_id: int) -> PendingMedia | None:
-        self._expire()
-        pending = self._items.get(token)
-        if pending is None or pending.conversation.user_id != user_id:
-            return None
-        del self._items[token]
-        return pending
-
-    def _expire(self) -> None:
-        deadline = self._clock() - self._ttl
-        while self._items:
-            token, oldest = next(iter(self._items.items()))
-            if oldest.created_at >= deadline:
-                break
-            del self._items[token]
+def pending_media_store() -> PendingByToken[PendingMedia]:
+    """Messages waiting for a vision model, taken back only by their sender."""
+    return PendingByToken(lambda pending: pending.conversation.user_id)
 
 
 def switch_markup(data: VisionSwitch, label: str) -> InlineKeyboardMarkup:

@@ -1,4 +1,5 @@
-"""In-memory state stays bounded: "told once" sets and the FSM storage forget old entries."""
+"""In-memory state stays bounded: "told once" sets, waiting requests and the FSM storage
+forget old entries."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.bounded import ToldOnce
+from bot.bounded import PendingByToken, ToldOnce
 from bot.fsm_storage import BoundedMemoryStorage
 
 
@@ -51,6 +52,25 @@ def test_told_once_forgets_after_its_time_to_live() -> None:
     assert not notices.first_time(-100)
     clock.now = 61
     assert notices.first_time(-100)
+
+
+def test_a_waiting_request_is_taken_back_once_and_only_by_its_owner() -> None:
+    pending = PendingByToken[tuple[int, str]](lambda item: item[0])
+    token = pending.put((7, "photo"))
+    assert pending.pop(token, user_id=8) is None, "another user's press takes nothing"
+    assert pending.pop(token, user_id=7) == (7, "photo")
+    assert pending.pop(token, user_id=7) is None, "taken once"
+
+
+def test_waiting_requests_are_bounded_in_number_and_age() -> None:
+    clock = Clock()
+    pending = PendingByToken[int](lambda owner: owner, ttl_seconds=60, max_items=2, clock=clock)
+    first, second, third = (pending.put(1), pending.put(2), pending.put(3))
+    assert pending.pop(first, 1) is None, "the oldest dropped past max_items"
+    clock.now = 61
+    late = pending.put(4)
+    assert (pending.pop(second, 2), pending.pop(third, 3)) == (None, None), "expired"
+    assert pending.pop(late, 4) == 4
 
 
 async def test_fsm_storage_keeps_no_entry_for_chats_without_state() -> None:
