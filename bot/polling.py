@@ -56,6 +56,16 @@ STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, StoreUnavai
 CANCEL_WAIT_SECONDS = 2.0
 
 
+async def run_until(stop: asyncio.Event, *loops: asyncio.Task[None]) -> None:
+    """Wait until `stop` is set or a loop ends (a failure is raised), then cancel the rest."""
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({*loops, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (*loops, stopping):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayLimits:
     """How far an update left unfinished is handled again after a restart."""
@@ -100,13 +110,8 @@ class DurablePolling:
         """Handle pending updates, then poll until `stop` is set. In-flight handling goes on
         after return; `wait_handled` waits for it."""
         await self._replay(data)
-        polling = self._polling = asyncio.create_task(self._poll(data))
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (polling, stopping):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._polling = asyncio.create_task(self._poll(data))
+        await run_until(stop, self._polling)
 
     async def wait_handled(self, grace_seconds: float) -> int:
         """Wait for updates in flight; return how many were still running after the grace."""
@@ -221,13 +226,16 @@ class DurablePolling:
                     self._metrics.update_received()
                 self._spawn(update, data)
 
+    # What `_stored` keeps trying through.
+    retried_errors: tuple[type[Exception], ...] = STORE_ERRORS
+
     async def _stored(self, write: Callable[[], Awaitable[T]], what: str) -> T:
         """`write()`, tried again with backoff for as long as the database refuses it."""
         backoff = Backoff(config=STORAGE_BACKOFF)
         while True:
             try:
                 return await write()
-            except STORE_ERRORS as error:
+            except self.retried_errors as error:
                 logger.warning("Could not %s (%s); trying again", what, error)
                 await backoff.asleep()
 

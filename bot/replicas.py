@@ -19,24 +19,21 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
-from aiogram.utils.backoff import Backoff
 
 from bot.conversation import update_conversation
 from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
-from bot.polling import STORAGE_BACKOFF, DurablePolling, ReplayLimits
+from bot.polling import DurablePolling, ReplayLimits, run_until
 from storage.inbox import InboxRepository, NewUpdate, PendingUpdate
 from storage.leases import LeaseRepository
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 POLLER_LEASE = "poller"
 # How many updates one replica handles at once at most.
@@ -47,6 +44,10 @@ IDLE_SECONDS = 0.2
 
 
 class SharedInboxRunner(DurablePolling):
+    # PostgreSQL restarting or unreachable raises asyncpg's and the pool's own errors too:
+    # storing, claiming and renewing keep trying through any of them.
+    retried_errors: tuple[type[Exception], ...] = (Exception,)
+
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -83,13 +84,7 @@ class SharedInboxRunner(DurablePolling):
             asyncio.create_task(self._renew()),
         ]
         self._claiming = asyncio.create_task(self._claim(data))
-        loops.append(self._claiming)
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({*loops, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (*loops, stopping):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await run_until(stop, *loops, self._claiming)
         with contextlib.suppress(Exception):
             await self._leases.give_up(POLLER_LEASE, self.owner)
 
@@ -134,7 +129,7 @@ class SharedInboxRunner(DurablePolling):
             )
             for update in updates
         ]
-        fresh = await self._retrying(lambda: self._inbox.store(rows), "store updates")
+        fresh = await self._stored(lambda: self._inbox.store(rows), "store updates")
         if self._metrics is not None:
             for _ in fresh:
                 self._metrics.update_received()
@@ -146,7 +141,7 @@ class SharedInboxRunner(DurablePolling):
             room = MAX_IN_FLIGHT - len(self._tasks)
             claimed: list[PendingUpdate] = []
             if room > 0:
-                claimed = await self._retrying(
+                claimed = await self._stored(
                     partial(self._inbox.claim, self.owner, self._lease, room), "claim updates"
                 )
             now = time.time()
@@ -188,15 +183,6 @@ class SharedInboxRunner(DurablePolling):
                     # over (or finished it): stop here so it is not answered twice.
                     logger.warning("Lost the lease on update %s; leaving it", update_id)
                     task.cancel()
-
-    async def _retrying(self, call: Callable[[], Awaitable[T]], what: str) -> T:
-        backoff = Backoff(config=STORAGE_BACKOFF)
-        while True:
-            try:
-                return await call()
-            except Exception as error:  # PostgreSQL restarting or unreachable: keep trying
-                logger.warning("Could not %s (%s); trying again", what, error)
-                await backoff.asleep()
 
 
 def _seen(row: PendingUpdate) -> tuple[int, int]:

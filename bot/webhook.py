@@ -15,7 +15,6 @@ failing answers 503, which makes Telegram deliver it again later. Where it is st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,7 +29,7 @@ from pydantic import ValidationError
 
 from bot.conversation import update_conversation
 from bot.observability.metrics import Metrics
-from bot.polling import BACKOFF, STORAGE_BACKOFF, DurablePolling, ReplayLimits
+from bot.polling import BACKOFF, STORAGE_BACKOFF, DurablePolling, ReplayLimits, run_until
 from bot.replicas import SharedInboxRunner
 from storage.inbox import InboxRepository, NewUpdate
 from storage.leases import LeaseRepository
@@ -163,13 +162,7 @@ class DurableWebhook(DurablePolling):
         """Handle pending updates, then accept updates until `stop` is set."""
         self._data = data
         await self._replay(data)
-        serving = asyncio.create_task(self._endpoint.serve())
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (serving, stopping):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await run_until(stop, asyncio.create_task(self._endpoint.serve()))
 
     async def _accept(self, update: Update) -> None:
         rows = [(update.update_id, payload_of(update))]
