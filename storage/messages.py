@@ -80,11 +80,6 @@ class MessageRepository:
                 )
         return ExchangeIds(user_turn=user_row, answer=answer_row)
 
-    async def answer_to_update(self, update_id: int) -> str | None:
-        """The stored answer to a Telegram update, if its exchange was stored."""
-        stored = await self.stored_answer(update_id)
-        return stored.text if stored is not None else None
-
     async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The stored answer to a Telegram update, and whether it reached the chat (its
         message is attached once delivered)."""

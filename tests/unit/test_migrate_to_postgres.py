@@ -23,6 +23,7 @@ from storage import (
     UserRepository,
 )
 from storage.inbox import InboxRepository
+from storage.models import ReplayedAnswer
 from storage.schema import table_columns
 
 ALICE = ConversationKey(chat_id=10, user_id=10)
@@ -91,7 +92,9 @@ async def test_everything_is_copied_once(
         assert await AccessRepository(postgres).status(55) == "denied"
         assert await AccessRepository(postgres).admins() == frozenset({ALICE.user_id})
         assert await MessageRepository(postgres).trim_notice_sent(GROUP)
-        assert await MessageRepository(postgres).answer_to_update(1029) == "answer 29"
+        assert await MessageRepository(postgres).stored_answer(1029) == ReplayedAnswer(
+            "answer 29", delivered=False
+        )
         assert [p.update_id for p in await InboxRepository(postgres).pending()] == [5000]
         assert await UsageRepository(postgres).total_cost(ALICE.user_id) == pytest.approx(15)
         # New rows continue after the copied ids.

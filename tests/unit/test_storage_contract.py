@@ -22,6 +22,7 @@ from storage.inbox import InboxRepository, NewUpdate
 from storage.leases import LeaseRepository
 from storage.migrations import MIGRATIONS
 from storage.migrations_pg import POSTGRES_MIGRATIONS
+from storage.models import ReplayedAnswer
 from storage.pictures import PictureRepository, PictureRequest
 from storage.retention import RetentionRepository
 from storage.schema import table_columns
@@ -60,7 +61,9 @@ async def test_telegram_ids_beyond_32_bits_are_kept(store: Database) -> None:
     assert await users.find_by_username("@big_one") == Person(big, "Big_One")
     key = ConversationKey(chat_id=-1_000_000_000_123, user_id=big)
     await MessageRepository(store).append_exchange(key, "q", "a", "m", None, update_id=big)
-    assert await MessageRepository(store).answer_to_update(big) == "a"
+    assert await MessageRepository(store).stored_answer(big) == ReplayedAnswer(
+        "a", delivered=False
+    )
 
 
 async def test_access_decisions_and_admins(store: Database) -> None:
