@@ -56,6 +56,11 @@ STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, OSError, StoreUnavai
 CANCEL_WAIT_SECONDS = 2.0
 
 
+def payload_of(update: Update) -> str:
+    """An update as the inbox keeps it (what Telegram sent, nothing added)."""
+    return update.model_dump_json(exclude_unset=True, by_alias=True)
+
+
 async def run_until(stop: asyncio.Event, *loops: asyncio.Task[None]) -> None:
     """Wait until `stop` is set or a loop ends (a failure is raised), then cancel the rest."""
     stopping = asyncio.create_task(stop.wait())
@@ -216,9 +221,7 @@ class DurablePolling:
 
     async def _received(self, updates: list[Update], data: dict[str, Any]) -> None:
         """Store a batch, then start handling the updates not seen before."""
-        rows = [
-            (u.update_id, u.model_dump_json(exclude_unset=True, by_alias=True)) for u in updates
-        ]
+        rows = [(u.update_id, payload_of(u)) for u in updates]
         fresh = set(await self._stored(partial(self._inbox.accept, rows), "store updates"))
         for update in updates:
             if update.update_id in fresh:

@@ -28,7 +28,7 @@ from aiogram.types import Update
 from bot.conversation import update_conversation
 from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
-from bot.polling import DurablePolling, ReplayLimits, run_until
+from bot.polling import DurablePolling, ReplayLimits, payload_of, run_until
 from storage.inbox import InboxRepository, NewUpdate, PendingUpdate
 from storage.leases import LeaseRepository
 
@@ -124,7 +124,7 @@ class SharedInboxRunner(DurablePolling):
         rows = [
             NewUpdate(
                 update.update_id,
-                update.model_dump_json(exclude_unset=True, by_alias=True),
+                payload_of(update),
                 update_conversation(update),
             )
             for update in updates

@@ -29,7 +29,14 @@ from pydantic import ValidationError
 
 from bot.conversation import update_conversation
 from bot.observability.metrics import Metrics
-from bot.polling import BACKOFF, STORAGE_BACKOFF, DurablePolling, ReplayLimits, run_until
+from bot.polling import (
+    BACKOFF,
+    STORAGE_BACKOFF,
+    DurablePolling,
+    ReplayLimits,
+    payload_of,
+    run_until,
+)
 from bot.replicas import SharedInboxRunner
 from storage.inbox import InboxRepository, NewUpdate
 from storage.leases import LeaseRepository
@@ -130,10 +137,6 @@ async def stored(write: Callable[[], Awaitable[list[int]]], update_id: int) -> l
             logger.warning("Could not store update %s (%s); trying again", update_id, error)
             await backoff.asleep()
     raise AssertionError("unreachable")
-
-
-def payload_of(update: Update) -> str:
-    return update.model_dump_json(exclude_unset=True, by_alias=True)
 
 
 class DurableWebhook(DurablePolling):
