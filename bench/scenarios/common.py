@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,16 @@ def burst(stack: Stack, run: BotRun, sent: list[Sent], timeout: float, poll: flo
     check = check_delivery(sent, tg_log.calls(["sendMessage"], start_seq))
     times = sorted(e["time"] for e in check.finals)
     return Burst(sent, injected_at, finished, check, times, start_seq)
+
+
+def calls_per_message(stack: Stack, outcome: Burst) -> str:
+    """The Bot API calls the bot made during a burst, per answered message, by method."""
+    _, tg_log = stack.tg()
+    counts = Counter(
+        entry["method"] for seq, entry in tg_log.entries.items() if seq > outcome.start_seq
+    )
+    answered = max(1, outcome.check.answered)
+    return ", ".join(f"{method} {n / answered:.2f}" for method, n in counts.most_common())
 
 
 def wait_messages_stored(run: BotRun, expected: int, timeout: float = 10.0) -> int:

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from bench.config import Config
 from bench.profiling import Profile, PySpy
-from bench.scenarios.common import burst, chat_rule, record_log_problems, wait_messages_stored
+from bench.scenarios.common import (
+    burst,
+    calls_per_message,
+    chat_rule,
+    record_log_problems,
+    wait_messages_stored,
+)
 from bench.stack import CpuMeter, Stack
 from bench.stats import Figure, ScenarioResult, Target, percentile
 from bench.traffic import Sent, messages
@@ -111,6 +117,8 @@ def run_rate(stack: Stack, config: Config) -> ScenarioResult:
         f"{bot_system / max(1, answered) * 1000:.1f}), {fakes}. At that cost one free core "
         f"would answer at most {1000 / per_message:.0f} msg/s."
     )
+    calls = calls_per_message(stack, outcome)
+    notes.append(f"Bot API calls per answered message during the burst: {calls}.")
     result.notes += notes
     record_log_problems(result, run, log_offset)
     return result

@@ -108,14 +108,14 @@ class ChatOutcome:
     summarised: bool = False  # those turns went as a summary
     finish_reason: str | None = None
     answer_id: int | None = None  # the stored answer (its buttons act on it)
-    # The Telegram message of the answer this one follows or replaces: its buttons go.
+    # The Telegram message of the answer this one continues or replaces: its buttons go.
+    # A plain new answer leaves the older ones as they are: their 🔄 and ▶️ stop working
+    # politely (one Bot API call and two reads less per message than moving them).
     superseded: int | None = None
     replaced: bool = False  # that answer was replaced by this one (not just followed)
     images_refused: bool = False  # the model cannot take the images that were sent
     overflow: Overflow | None = None  # the message alone is too long for the model
     sources: tuple[Citation, ...] = ()  # web pages the answer cites (web search)
-    # The stored answer of `superseded` when this one follows it (its 🔊 stays).
-    superseded_answer: int | None = None
 
     @property
     def interrupted(self) -> bool:
@@ -307,7 +307,7 @@ class ChatService:
         """Store the exchange; a storage failure is reported on the outcome, never raised:
         the user who watched the answer stream in still gets it."""
         try:
-            answer_id, superseded, replaced, previous = await self._save(
+            answer_id, superseded, replaced = await self._save(
                 key, question, outcome, charge
             )
             trim_notice = trimmed and await self._first_trim(key)
@@ -323,18 +323,16 @@ class ChatService:
             answer_id=answer_id,
             superseded=superseded,
             replaced=replaced,
-            superseded_answer=previous,
         )
 
     async def _save(
         self, key: ConversationKey, question: Question, outcome: ChatOutcome, charge: Charge
-    ) -> tuple[int, int | None, bool, int | None]:
+    ) -> tuple[int, int | None, bool]:
         """Store the answer: a new exchange, or in place of (or after) the answer redone.
-        Returns its id, the message of the answer it follows or redoes, whether that answer
-        was replaced, and that answer's id when it stays an answer of its own."""
+        Returns its id, the message of the answer it redoes, and whether that answer was
+        replaced (not continued)."""
         redo = question.redo
         if redo is None:
-            previous = await self._answers.latest(key)
             ids = await self._messages.append_exchange(
                 key,
                 question.user_text if question.stored_text is None else question.stored_text,
@@ -347,8 +345,7 @@ class ChatService:
                 telegram_message_id=question.message_id,
                 finish_reason=outcome.finish_reason,
             )
-            superseded = previous.telegram_message_id if previous is not None else None
-            return ids.answer, superseded, False, previous.id if previous is not None else None
+            return ids.answer, None, False
         answer = redo.answer
         await self._answers.replace(
             answer.id,
@@ -359,7 +356,7 @@ class ChatService:
             update_id=question.update_id,
             question=(answer.user_turn, question.user_text) if redo.kind == "edit" else None,
         )
-        return answer.id, answer.telegram_message_id, not redo.continues, None
+        return answer.id, answer.telegram_message_id, not redo.continues
 
     async def _model_info(self, model: str) -> ModelInfo | None:
         if self._catalogue is None:

@@ -34,22 +34,22 @@ class AnswerButtons:
 
     answer_id: int
     can_continue: bool = False  # it was cut by the output limit
-    can_regenerate: bool = True  # it is the conversation's latest answer
     can_speak: bool = False  # its owner's answers are not spoken by themselves (/voice)
 
 
 def answer_keyboard(
     buttons: AnswerButtons, text: Callable[[str], str]
-) -> InlineKeyboardMarkup | None:
-    """The keyboard for an answer (`text` gives a label by its Fluent key), or None."""
+) -> InlineKeyboardMarkup:
+    """The keyboard for an answer (`text` gives a label by its Fluent key)."""
     row: list[InlineKeyboardButton] = []
     if buttons.can_continue:
         row.append(_button(text("answer-button-continue"), CONTINUE, buttons.answer_id))
-    if buttons.can_regenerate:
-        row.append(_button(text("answer-button-regenerate"), REGENERATE, buttons.answer_id))
+    # Every answer is the latest when it is sent; once a newer one follows, its 🔄 answers a
+    # press with a polite "no longer works" (press_is_current).
+    row.append(_button(text("answer-button-regenerate"), REGENERATE, buttons.answer_id))
     if buttons.can_speak:
         row.append(_button(text("voice-speak-button"), SPEAK, buttons.answer_id))
-    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
+    return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
 def replaced_keyboard(answer_id: int, text: Callable[[str], str]) -> InlineKeyboardMarkup:

@@ -237,8 +237,8 @@ class Responder:
     async def _settle_buttons(
         self, turn: Turn, outcome: ChatOutcome, message_id: int | None
     ) -> None:
-        """The new answer's message carries the buttons now; the one it follows loses them
-        (or, when it was replaced, keeps a mark saying so)."""
+        """The new answer's message carries the buttons now; the one it continues loses them,
+        the one it replaced keeps a mark saying so."""
         if outcome.answer_id is None:
             return
         if message_id is not None:
@@ -247,13 +247,6 @@ class Responder:
         if old is None or old == message_id:
             return
         markup = replaced_keyboard(outcome.answer_id, turn.text) if outcome.replaced else None
-        if markup is None and outcome.superseded_answer is not None:
-            # An older answer keeps only its 🔊 (when its owner's answers are not spoken).
-            spoken = speaks(turn.user.voice_replies, voice_input=False)
-            keep = AnswerButtons(
-                outcome.superseded_answer, can_regenerate=False, can_speak=self._speakable(spoken)
-            )
-            markup = answer_keyboard(keep, turn.text)
         try:
             await self.bot.edit_message_reply_markup(
                 chat_id=turn.conversation.chat_id, message_id=old, reply_markup=markup

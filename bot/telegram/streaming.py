@@ -34,6 +34,9 @@ from bot.telegram.formatting import Rendered, render_parts, take_segment
 logger = logging.getLogger(__name__)
 
 TYPING_REFRESH_SECONDS = 4.0
+# "typing…" only when the first words take longer than this: an answer that starts sooner
+# shows itself, and the indicator would cost a Bot API call for nothing.
+TYPING_DELAY_SECONDS = 0.4
 MAX_FINAL_ATTEMPTS = 8
 MAX_RETRY_AFTER_WAIT = 120.0
 
@@ -114,6 +117,7 @@ class TelegramAnswer:
                 await task
 
     async def _keep_typing(self) -> None:
+        await asyncio.sleep(TYPING_DELAY_SECONDS)
         while True:
             with contextlib.suppress(Exception):
                 await self._bot.send_chat_action(

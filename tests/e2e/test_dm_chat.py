@@ -87,7 +87,13 @@ def test_other_users_history_is_separate(bot: BotHarness) -> None:
 def test_streaming_shows_text_before_the_final_message(bot: BotHarness) -> None:
     reply = "Streaming answer " + " ".join(f"word{i}" for i in range(40))
     bot.polza.chat_rules(
-        {"match": "stream please", "reply": reply, "chunk_size": 12, "chunk_delay": 0.03}
+        {
+            "match": "stream please",
+            "reply": reply,
+            "chunk_size": 12,
+            "chunk_delay": 0.03,
+            "first_chunk_delay": 1.0,  # a model that takes a moment: typing shows meanwhile
+        }
     )
     bot.start()
     bot.telegram.inject(updates.private_text(USER, "stream please"))
@@ -105,6 +111,13 @@ def test_streaming_shows_text_before_the_final_message(bot: BotHarness) -> None:
     final = next(e["seq"] for e in log if e["method"] == "sendMessage")
     assert first_draft < final
     assert bot.telegram.calls("sendChatAction", USER), "typing was not shown while waiting"
+
+
+def test_an_answer_that_starts_at_once_is_not_preceded_by_typing(bot: BotHarness) -> None:
+    bot.start()
+    bot.telegram.inject(updates.private_text(USER, "quick"))
+    assert bot.telegram.wait_for_messages(USER, 1) == ["Echo: quick"]
+    assert bot.telegram.calls("sendChatAction", USER) == []
 
 
 def test_long_answer_with_code_arrives_whole(bot: BotHarness) -> None:
