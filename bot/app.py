@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
@@ -75,6 +74,7 @@ from bot.telegram.albums import AlbumCollector, AlbumMiddleware
 from bot.telegram.image_job import ImageStudio
 from bot.telegram.image_offer import pending_image_requests
 from bot.telegram.inline_mode import InlineMode
+from bot.telegram.json_session import JsonBodySession
 from bot.telegram.merging import MergeMiddleware
 from bot.telegram.references import ReferenceLoader
 from bot.telegram.responder import Responder
@@ -102,9 +102,9 @@ logger = logging.getLogger("bot")
 
 def create_bot(settings: Settings) -> Bot:
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        JsonBodySession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         if settings.telegram_api_url
-        else AiohttpSession()
+        else JsonBodySession()
     )
     return Bot(
         settings.bot_token.get_secret_value(),

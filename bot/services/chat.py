@@ -307,9 +307,7 @@ class ChatService:
         """Store the exchange; a storage failure is reported on the outcome, never raised:
         the user who watched the answer stream in still gets it."""
         try:
-            answer_id, superseded, replaced = await self._save(
-                key, question, outcome, charge
-            )
+            answer_id, superseded, replaced = await self._save(key, question, outcome, charge)
             trim_notice = trimmed and await self._first_trim(key)
         except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
             logger.error("Could not store the answer for user %s: %r", key.user_id, error)

@@ -37,9 +37,7 @@ class AnswerButtons:
     can_speak: bool = False  # its owner's answers are not spoken by themselves (/voice)
 
 
-def answer_keyboard(
-    buttons: AnswerButtons, text: Callable[[str], str]
-) -> InlineKeyboardMarkup:
+def answer_keyboard(buttons: AnswerButtons, text: Callable[[str], str]) -> InlineKeyboardMarkup:
     """The keyboard for an answer (`text` gives a label by its Fluent key)."""
     row: list[InlineKeyboardButton] = []
     if buttons.can_continue:

@@ -1,0 +1,68 @@
+"""aiogram's aiohttp session, sending each Bot API call as one JSON body.
+
+aiogram builds a multipart form for every call (a part per parameter, nested objects dumped
+to strings one by one); the benchmark's profile showed that encoding, and the fake Telegram
+decoding it, on every message. Telegram takes `application/json` bodies for any call without
+a file, so those go as JSON; a call that uploads a file keeps aiogram's multipart form.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import InputFile
+from aiohttp import ClientError
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+class JsonBodySession(AiohttpSession):
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+    ) -> TelegramType:
+        payload = self.json_payload(bot, method)
+        if payload is None:  # a file to upload: multipart, as aiogram does it
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            async with session.post(
+                url,
+                data=self.json_dumps(payload),
+                headers=JSON_HEADERS,
+                timeout=self.timeout if timeout is None else timeout,  # type: ignore[arg-type]
+            ) as resp:
+                raw_result = await resp.text()
+        except TimeoutError as e:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from e
+        except ClientError as e:
+            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+        response = self.check_response(
+            bot=bot, method=method, status_code=resp.status, content=raw_result
+        )
+        return cast(TelegramType, response.result)
+
+    def json_payload(
+        self, bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> dict[str, Any] | None:
+        """The call's parameters as one JSON object, or None when it carries a file.
+
+        The same preparation as aiogram's form (defaults, enums, dates, nested objects), but
+        nested objects stay objects; absent and empty parameters are left out, as in the form.
+        """
+        files: dict[str, InputFile] = {}
+        payload: dict[str, Any] = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if prepared is None or prepared == "":
+                continue
+            payload[key] = prepared
+        return None if files else payload

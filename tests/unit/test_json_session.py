@@ -1,0 +1,91 @@
+"""The Bot API session: calls without a file go as one JSON body, uploads as multipart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+)
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.telegram.json_session import JsonBodySession
+
+TOKEN = "7000001:AAF-json-session-token"
+MESSAGE = {"message_id": 5, "date": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[Bot, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    async def method(request: web.Request) -> web.Response:
+        entry: dict[str, Any] = {"type": request.content_type}
+        if request.content_type == "application/json":
+            entry["body"] = await request.json()
+        else:
+            form = await request.post()
+            entry["body"] = {k: v if isinstance(v, str) else "<file>" for k, v in form.items()}
+        received.append(entry)
+        return web.json_response({"ok": True, "result": MESSAGE})
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", method)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    session = JsonBodySession(api=TelegramAPIServer.from_base(str(server.make_url("/"))))
+    bot = Bot(
+        TOKEN,
+        session=session,
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+        ),
+    )
+    try:
+        yield bot, received
+    finally:
+        await bot.session.close()
+        await server.close()
+
+
+async def test_a_text_goes_as_json_with_defaults_and_nested_objects(
+    telegram: tuple[Bot, list[dict[str, Any]]],
+) -> None:
+    bot, received = telegram
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="🔄", callback_data="a:1")]]
+    )
+    sent = await bot.send_message(
+        42, "<b>hi</b>", reply_markup=keyboard, disable_notification=False
+    )
+    assert sent.message_id == 5
+    (entry,) = received
+    assert entry["type"] == "application/json"
+    assert entry["body"] == {
+        "chat_id": 42,
+        "text": "<b>hi</b>",
+        "parse_mode": "HTML",
+        "link_preview_options": {"is_disabled": True},
+        "disable_notification": False,
+        "reply_markup": {"inline_keyboard": [[{"text": "🔄", "callback_data": "a:1"}]]},
+    }
+
+
+async def test_a_file_goes_as_multipart(telegram: tuple[Bot, list[dict[str, Any]]]) -> None:
+    bot, received = telegram
+    await bot.send_document(42, BufferedInputFile(b"# chat", "chat.md"), caption="Export")
+    (entry,) = received
+    assert entry["type"] == "multipart/form-data"
+    body = entry["body"]
+    assert body["caption"] == "Export" and body["chat_id"] == "42"
+    assert body["document"].startswith("attach://") and "<file>" in body.values()
