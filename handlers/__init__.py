@@ -1,6 +1,7 @@
 """aiogram routers, one per feature, in the order they must be tried."""
 
 from aiogram import Router
+from aiogram.types import Message
 
 from handlers import (
     admin,
@@ -35,35 +36,49 @@ from handlers import (
 
 def create_routers() -> list[Router]:
     """Fresh routers (a router belongs to one dispatcher); the catch-all fallback comes last."""
-    modules = [
-        errors,
+    return [
+        errors.create_router(),
         # Before the groups router: /id also answers in groups the owner has not allowed yet.
-        identity,
-        groups,
-        # Before common: `/start ask-…` (from an inline answer) is not a plain /start.
-        inline,
-        admin,
-        usage,
-        stop,
-        answer_actions,
-        common,
-        conversation,
-        language,
-        prompt,
-        image,
-        picture_buttons,
-        video,
-        model,
-        mode,
-        reasoning,
-        search,
-        settings,
-        voice_settings,
-        voice,
-        photo,
-        document,
-        chat,
-        edits,
-        fallback,
+        identity.create_router(),
+        groups.create_router(),
+        _commands_router(),
+        answer_actions.create_router(),
+        image.create_router(),
+        picture_buttons.create_router(),
+        voice.create_router(),
+        photo.create_router(),
+        document.create_router(),
+        chat.create_router(),
+        edits.create_router(),
+        fallback.create_router(),
     ]
-    return [module.create_router() for module in modules]
+
+
+def _commands_router() -> Router:
+    """The routers whose messages are all commands, behind one check: a plain text (most
+    updates) skips them all at once instead of trying each of their handlers."""
+    router = Router(name="commands")
+    router.message.filter(_starts_with_slash)
+    router.include_routers(
+        # Before common: `/start ask-…` (from an inline answer) is not a plain /start.
+        inline.create_router(),
+        admin.create_router(),
+        usage.create_router(),
+        stop.create_router(),
+        common.create_router(),
+        conversation.create_router(),
+        language.create_router(),
+        prompt.create_router(),
+        video.create_router(),
+        model.create_router(),
+        mode.create_router(),
+        reasoning.create_router(),
+        search.create_router(),
+        settings.create_router(),
+        voice_settings.create_router(),
+    )
+    return router
+
+
+async def _starts_with_slash(message: Message) -> bool:
+    return (message.text or message.caption or "").startswith("/")
