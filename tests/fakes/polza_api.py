@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import copy
 import hashlib
 import json
@@ -1660,7 +1661,8 @@ async def _ctl_reset(request: web.Request) -> web.StreamResponse:
 async def _ctl_journal(request: web.Request) -> web.StreamResponse:
     st = _state(request)
     since = int(request.query.get("since", "0"))
-    return _json([e for e in st.journal if e["seq"] > since])
+    start = bisect.bisect_right(st.journal, since, key=lambda e: e["seq"])  # in `seq` order
+    return _json(st.journal[start:])
 
 
 async def _ctl_unexpected(request: web.Request) -> web.StreamResponse:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import json
@@ -481,6 +482,7 @@ class FakeTelegram:
 
     def reset(self) -> None:
         self.log: list[dict[str, Any]] = []
+        self._response_types: dict[MethodClass, Any] = {}
         self.faults: list[Fault] = []
         self.pending: list[dict[str, Any]] = []
         self.sent: dict[tuple[int, int], dict[str, Any]] = {}  # messages the bot sent
@@ -755,7 +757,11 @@ class FakeTelegram:
 
     def check_response(self, cls: MethodClass, body: dict[str, Any]) -> None:
         """Catch the fake's own bugs: the body must parse the way aiogram will parse it."""
-        response_type: Any = Response[cls.__returning__]  # type: ignore[name-defined]
+        response_type = self._response_types.get(cls)
+        if response_type is None:
+            # Built once per method: pydantic keeps parametrised classes only weakly.
+            response_type = Response[cls.__returning__]  # type: ignore[name-defined]
+            self._response_types[cls] = response_type
         response_type.model_validate(body, context={"bot": self.bot})
 
     # -- chats and messages -------------------------------------------------------------------
@@ -1471,7 +1477,9 @@ class FakeTelegram:
 
     async def ctl_log(self, request: web.Request) -> web.StreamResponse:
         since = int(request.query.get("since", "0"))
-        return web.json_response([e for e in self.log if e["seq"] > since])
+        # The log is in `seq` order: start at the first new entry instead of scanning it all.
+        start = bisect.bisect_right(self.log, since, key=lambda e: e["seq"])
+        return web.json_response(self.log[start:])
 
     async def ctl_file(self, request: web.Request) -> web.StreamResponse:
         stored = self.files.get(request.match_info["file_id"])
