@@ -127,11 +127,12 @@ async def _active_conversation(
     tx: Transaction, key: ConversationKey, first_message: str, now: float
 ) -> int:
     """The id of the key's active conversation, created (titled by `first_message`) if none."""
-    row = await tx.fetch_one(ACTIVE_ID, owner(key))
+    # Found and touched in one statement (the usual case: the conversation goes on).
+    row = await tx.fetch_one(
+        f"UPDATE conversations SET updated_at = ? WHERE id = ({ACTIVE_ID}) RETURNING id",
+        (now, *owner(key)),
+    )
     if row is not None:
-        await tx.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, int(row[0]))
-        )
         return int(row[0])
     created = await tx.fetch_one(
         "INSERT INTO conversations (chat_id, user_id, thread_id, title, created_at, updated_at)"
