@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from storage.conversations import ACTIVE_ID, owner
 from storage.db import Database
 from storage.images import load_images
+from storage.inbox import mark_handled_in
 from storage.models import ChatTurn, ConversationKey, StoredAnswer, Summary, TurnSize
 
 _ANSWER_COLUMNS = (
@@ -141,13 +142,18 @@ class AnswerRepository:
                     "UPDATE usage SET message_id = ? WHERE id = ?", (answer_id, usage_id)
                 )
 
-    async def attach_message(self, answer_id: int, telegram_message_id: int) -> None:
-        """The Telegram message that now carries the answer's buttons."""
+    async def attach_message(
+        self, answer_id: int, telegram_message_id: int, handled: Sequence[int] = ()
+    ) -> None:
+        """The Telegram message that now carries the answer's buttons; the inbox updates
+        `handled` (answered by this delivery) end in the same transaction."""
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = ?",
                 (telegram_message_id, answer_id),
             )
+            if handled:
+                await mark_handled_in(tx, handled)
 
     async def summary(self, key: ConversationKey, *, upto: int) -> Summary | None:
         """The newest stored summary of the active conversation covering turns up to `upto`."""

@@ -398,12 +398,17 @@ class ChatService:
         """The latest answer when it answers this user message (its newest turn)."""
         return await self._answers.answer_to_message(key, telegram_message_id)
 
-    async def attach_message(self, answer_id: int, telegram_message_id: int) -> None:
-        """Remember the Telegram message carrying the answer's buttons (best effort)."""
+    async def attach_message(
+        self, answer_id: int, telegram_message_id: int, handled: Sequence[int] = ()
+    ) -> bool:
+        """Remember the Telegram message carrying the answer's buttons (best effort), and
+        mark the inbox updates `handled` in the same write; False when it failed."""
         try:
-            await self._answers.attach_message(answer_id, telegram_message_id)
+            await self._answers.attach_message(answer_id, telegram_message_id, handled)
         except (sqlite3.Error, OSError) as error:
             logger.error("Could not remember the message of answer %s: %r", answer_id, error)
+            return False
+        return True
 
     async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The answer already stored for this update (it was replayed after a crash)."""
