@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from storage.conversations import ACTIVE_ID, owner
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.images import load_images
 from storage.inbox import mark_handled_in
 from storage.models import ChatTurn, ConversationKey, StoredAnswer, Summary, TurnSize
@@ -120,11 +121,14 @@ class AnswerRepository:
         finish_reason: str | None,
         update_id: int | None,
         question: tuple[int, str] | None = None,
+        within: Transaction | None = None,
     ) -> None:
         """The answer's text becomes `content` (a new answer, or the old one continued); with
         `question`, that user turn's text changes too (the user edited it). The new call's
-        ledger row is linked to the answer; the Telegram message is attached afterwards."""
-        async with self._db.transaction() as tx:
+        ledger row is linked to the answer; the Telegram message is attached afterwards.
+        `within`: in that transaction (the one writing the ledger row) rather than its own."""
+        transaction = nullcontext(within) if within is not None else self._db.transaction()
+        async with transaction as tx:
             await tx.execute(
                 "UPDATE messages SET content = ?, model = ?, finish_reason = ?,"
                 " telegram_message_id = NULL, update_id = COALESCE(?, update_id)"
