@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 
 from storage.conversations import ACTIVE_ID, owner
-from storage.db import Database, Transaction
+from storage.db import Database, Transaction, in_transaction
 from storage.images import load_images
 from storage.inbox import mark_handled_in
 from storage.models import ChatTurn, ConversationKey, StoredAnswer, Summary, TurnSize
@@ -127,8 +126,7 @@ class AnswerRepository:
         `question`, that user turn's text changes too (the user edited it). The new call's
         ledger row is linked to the answer; the Telegram message is attached afterwards.
         `within`: in that transaction (the one writing the ledger row) rather than its own."""
-        transaction = nullcontext(within) if within is not None else self._db.transaction()
-        async with transaction as tx:
+        async with in_transaction(self._db, within) as tx:
             await tx.execute(
                 "UPDATE messages SET content = ?, model = ?, finish_reason = ?,"
                 " telegram_message_id = NULL, update_id = COALESCE(?, update_id)"

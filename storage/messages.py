@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager
 
 from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
-from storage.db import Database, Transaction
+from storage.db import Database, Transaction, in_transaction
 from storage.images import insert_images, load_images, prune_images
 from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData, ReplayedAnswer
 
@@ -57,7 +57,7 @@ class MessageRepository:
         `within`: in that transaction (the one writing the ledger row) rather than its own.
         """
         now = time.time()
-        async with self._transaction(within) as tx:
+        async with in_transaction(self._db, within) as tx:
             conversation = await _active_conversation(tx, key, user_content, now)
             question = await tx.fetch_one(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
@@ -86,9 +86,6 @@ class MessageRepository:
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """A transaction for several repositories' writes together."""
         return self._db.transaction()
-
-    def _transaction(self, within: Transaction | None) -> AbstractAsyncContextManager[Transaction]:
-        return nullcontext(within) if within is not None else self._db.transaction()
 
     async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The stored answer to a Telegram update, and whether it reached the chat (its

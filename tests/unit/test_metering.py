@@ -140,8 +140,12 @@ async def test_a_row_handed_over_is_written_with_its_answer_or_alone_and_held_un
     meter = make_meter(db, guard=limits)
     taken: list[RowWriter] = []
 
+    def take(writer: RowWriter) -> bool:
+        taken.append(writer)
+        return True
+
     async def call() -> None:
-        charge = Charge("chat", ALICE, ALICE, MODEL, handover=lambda w: not taken.append(w))
+        charge = Charge("chat", ALICE, ALICE, MODEL, handover=take)
         async with meter.call(charge, ceiling=Decimal(4)):
             charge.sent = True
             charge.note_usage(PolzaUsage(cost_rub=1.5))
