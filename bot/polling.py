@@ -30,6 +30,7 @@ from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
+from bot.inbox_receipt import open_receipt
 from bot.middlewares import REPLAY_GIVEN_UP, REPLAYED
 from bot.observability.metrics import Metrics
 from bot.telegram.merging import HandledTogether
@@ -229,6 +230,8 @@ class DurablePolling:
                     self._metrics.update_received()
                 self._spawn(update, data)
 
+    # The answer's delivery marks its update handled in the same write (see bot.inbox_receipt).
+    ends_with_delivery = True
     # What `_stored` keeps trying through.
     retried_errors: tuple[type[Exception], ...] = STORE_ERRORS
 
@@ -250,6 +253,7 @@ class DurablePolling:
 
     async def _handle(self, update: Update, data: dict[str, Any]) -> None:
         handled: tuple[int, ...] = (update.update_id,)
+        receipt = open_receipt(update.update_id) if self.ends_with_delivery else None
         try:
             result = await self._dp.feed_update(self._bot, update, **data)
             if isinstance(result, HandledTogether):
@@ -264,7 +268,9 @@ class DurablePolling:
             logger.warning("Handling of update %s was cancelled from inside", update.update_id)
         except Exception:
             logger.exception("Update %s failed outside any handler", update.update_id)
-        await self._mark_handled(*handled)
+        # Else they were marked handled with the answer's delivery already.
+        if receipt is None or not receipt.covers(handled):
+            await self._mark_handled(*handled)
 
     async def _mark_handled(self, update_id: int, *answered_with_it: int) -> None:
         backoff = Backoff(config=STORAGE_BACKOFF)

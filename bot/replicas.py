@@ -47,6 +47,9 @@ class SharedInboxRunner(DurablePolling):
     # PostgreSQL restarting or unreachable raises asyncpg's and the pool's own errors too:
     # storing, claiming and renewing keep trying through any of them.
     retried_errors: tuple[type[Exception], ...] = (Exception,)
+    # An update marked handled ends its lease: the renewal would then cancel what is left of
+    # its handling, so it is marked only when the handling ends.
+    ends_with_delivery = False
 
     def __init__(
         self,

@@ -6,8 +6,9 @@ import time
 from collections.abc import Sequence
 
 from storage.conversations import ACTIVE_ID, owner
-from storage.db import Database
+from storage.db import Database, Transaction, in_transaction
 from storage.images import load_images
+from storage.inbox import mark_handled_in
 from storage.models import ChatTurn, ConversationKey, StoredAnswer, Summary, TurnSize
 
 _ANSWER_COLUMNS = (
@@ -119,11 +120,13 @@ class AnswerRepository:
         finish_reason: str | None,
         update_id: int | None,
         question: tuple[int, str] | None = None,
+        within: Transaction | None = None,
     ) -> None:
         """The answer's text becomes `content` (a new answer, or the old one continued); with
         `question`, that user turn's text changes too (the user edited it). The new call's
-        ledger row is linked to the answer; the Telegram message is attached afterwards."""
-        async with self._db.transaction() as tx:
+        ledger row is linked to the answer; the Telegram message is attached afterwards.
+        `within`: in that transaction (the one writing the ledger row) rather than its own."""
+        async with in_transaction(self._db, within) as tx:
             await tx.execute(
                 "UPDATE messages SET content = ?, model = ?, finish_reason = ?,"
                 " telegram_message_id = NULL, update_id = COALESCE(?, update_id)"
@@ -141,13 +144,18 @@ class AnswerRepository:
                     "UPDATE usage SET message_id = ? WHERE id = ?", (answer_id, usage_id)
                 )
 
-    async def attach_message(self, answer_id: int, telegram_message_id: int) -> None:
-        """The Telegram message that now carries the answer's buttons."""
+    async def attach_message(
+        self, answer_id: int, telegram_message_id: int, handled: Sequence[int] = ()
+    ) -> None:
+        """The Telegram message that now carries the answer's buttons; the inbox updates
+        `handled` (answered by this delivery) end in the same transaction."""
         async with self._db.transaction() as tx:
             await tx.execute(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = ?",
                 (telegram_message_id, answer_id),
             )
+            if handled:
+                await mark_handled_in(tx, handled)
 
     async def summary(self, key: ConversationKey, *, upto: int) -> Summary | None:
         """The newest stored summary of the active conversation covering turns up to `upto`."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -80,6 +80,13 @@ class Database(ABC):
         """Whether the database answers a trivial query."""
         row = await self.fetch_one("SELECT 1")
         return row is not None and row[0] == 1
+
+
+def in_transaction(
+    db: Database, within: Transaction | None
+) -> AbstractAsyncContextManager[Transaction]:
+    """`within`, a transaction the caller holds open (its writes go with theirs), or a new one."""
+    return nullcontext(within) if within is not None else db.transaction()
 
 
 def sqlite_path(target: str) -> str:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Database, Transaction
 
 KEEP_HANDLED_SECONDS = 24 * 3600
 
@@ -45,23 +45,18 @@ class InboxRepository:
         starts right away; return the ids not seen before, in order."""
         if not updates:
             return []
-        ids = [update_id for update_id, _ in updates]
-        placeholders = ",".join("?" * len(ids))
         now = time.time()
+        rows = ", ".join("(?, ?, ?, 0, 1)" for _ in updates)
+        params = [value for uid, payload in updates for value in (uid, payload, now)]
+        # One statement for the whole batch: a repeat is skipped by the key, not looked up.
         async with self._db.transaction() as tx:
-            known = {
-                row[0]
-                for row in await tx.fetch_all(
-                    f"SELECT update_id FROM inbox WHERE update_id IN ({placeholders})", ids
-                )
-            }
-            fresh = [(uid, payload) for uid, payload in updates if uid not in known]
-            await tx.executemany(
+            inserted = await tx.fetch_all(
                 "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
-                " VALUES (?, ?, ?, 0, 1)",
-                [(uid, payload, now) for uid, payload in fresh],
+                f" VALUES {rows} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+                params,
             )
-        return [uid for uid, _ in fresh]
+        fresh = {int(row[0]) for row in inserted}
+        return [uid for uid, _ in dict(updates).items() if uid in fresh]
 
     async def store(self, updates: Sequence[NewUpdate]) -> list[int]:
         """Store updates not seen before, unclaimed; return their ids (a repeat is ignored)."""
@@ -150,12 +145,8 @@ class InboxRepository:
 
     async def mark_handled(self, *update_ids: int) -> None:
         """Mark updates handled in one write (pieces answered together end together)."""
-        # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
         async with self._db.transaction() as tx:
-            await tx.executemany(
-                "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
-                [(update_id,) for update_id in dict.fromkeys(update_ids)],
-            )
+            await mark_handled_in(tx, update_ids)
 
     async def pending(self) -> list[PendingUpdate]:
         """Updates whose handling has not ended, oldest first. Rows are returned as stored:
@@ -180,3 +171,12 @@ class InboxRepository:
                 "DELETE FROM inbox WHERE handled = 1 AND received_at < ?",
                 (time.time() - older_than,),
             )
+
+
+async def mark_handled_in(tx: Transaction, update_ids: Sequence[int]) -> None:
+    """Mark updates handled inside `tx` (with the write that finished their handling)."""
+    # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
+    await tx.executemany(
+        "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
+        [(update_id,) for update_id in dict.fromkeys(update_ids)],
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 from storage.conversations import ACTIVE_ID, OWNER, TITLE_CHARS, owner
-from storage.db import Database, Transaction
+from storage.db import Database, Transaction, in_transaction
 from storage.images import insert_images, load_images, prune_images
 from storage.models import ChatTurn, ConversationKey, ExchangeIds, ImageData, ReplayedAnswer
 
@@ -47,14 +48,16 @@ class MessageRepository:
         update_id: int | None = None,
         telegram_message_id: int | None = None,
         finish_reason: str | None = None,
+        within: Transaction | None = None,
     ) -> ExchangeIds:
         """Store a user turn (with its images) and its answer, linked to the call's ledger row,
         or nothing at all; then drop the images of all but the newest `keep_image_turns`.
 
         `telegram_message_id` is the user's own message; `finish_reason` why the answer ended.
+        `within`: in that transaction (the one writing the ledger row) rather than its own.
         """
         now = time.time()
-        async with self._db.transaction() as tx:
+        async with in_transaction(self._db, within) as tx:
             conversation = await _active_conversation(tx, key, user_content, now)
             question = await tx.fetch_one(
                 "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
@@ -79,6 +82,10 @@ class MessageRepository:
                     "UPDATE usage SET message_id = ? WHERE id = ?", (answer_row, usage_id)
                 )
         return ExchangeIds(user_turn=user_row, answer=answer_row)
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction for several repositories' writes together."""
+        return self._db.transaction()
 
     async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The stored answer to a Telegram update, and whether it reached the chat (its
@@ -127,11 +134,12 @@ async def _active_conversation(
     tx: Transaction, key: ConversationKey, first_message: str, now: float
 ) -> int:
     """The id of the key's active conversation, created (titled by `first_message`) if none."""
-    row = await tx.fetch_one(ACTIVE_ID, owner(key))
+    # Found and touched in one statement (the usual case: the conversation goes on).
+    row = await tx.fetch_one(
+        f"UPDATE conversations SET updated_at = ? WHERE id = ({ACTIVE_ID}) RETURNING id",
+        (now, *owner(key)),
+    )
     if row is not None:
-        await tx.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, int(row[0]))
-        )
         return int(row[0])
     created = await tx.fetch_one(
         "INSERT INTO conversations (chat_id, user_id, thread_id, title, created_at, updated_at)"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.models import UsageRecord
+
+# Writes what a call produced with its ledger row; returns the stored message to link it to.
+Alongside = Callable[[Transaction], Awaitable[int | None]]
 
 # A sum is approximate when any of its calls was estimated or has no known cost at all.
 _COST = "COALESCE(SUM(cost_rub), 0) AS cost"
@@ -44,13 +48,17 @@ class UsageRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def record(self, record: UsageRecord) -> int:
-        """The only writer of ledger rows (see bot.services.metering); returns the row id."""
+    async def record(self, record: UsageRecord, alongside: Alongside | None = None) -> int:
+        """The only writer of ledger rows (see bot.services.metering); returns the row id.
+
+        `alongside` writes what the call produced in the same transaction, first: the row is
+        linked to the message it returns (one write for both, no later link)."""
         async with self._db.transaction() as tx:
+            message_id = await alongside(tx) if alongside is not None else None
             row = await tx.fetch_one(
                 "INSERT INTO usage (user_id, chat_id, kind, model, prompt_tokens,"
-                " completion_tokens, cost_rub, estimated, web_search_requests, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " completion_tokens, cost_rub, estimated, web_search_requests, created_at,"
+                " message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     record.user_id,
                     record.chat_id,
@@ -62,6 +70,7 @@ class UsageRepository:
                     int(record.estimated),
                     record.web_search_requests,
                     time.time(),
+                    message_id,
                 ),
             )
             assert row is not None

@@ -26,7 +26,7 @@ from bot.services.context import (
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.history import History, HistoryReader
 from bot.services.limits import LimitExceeded, LimitVerdict
-from bot.services.metering import Charge, chat_ceiling
+from bot.services.metering import Charge, RowWriter, chat_ceiling
 from bot.services.model_lookup import catalogue_snapshot
 from bot.services.polza import (
     ChatRequest,
@@ -41,7 +41,9 @@ from bot.services.reasoning import effort_to_send
 from bot.services.summary import Summariser
 from storage import ConversationKey, ImageData, MessageRepository, UsageRecord
 from storage.answers import AnswerRepository
+from storage.db import Transaction
 from storage.models import ReplayedAnswer, StoredAnswer
+from storage.usage import Alongside
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,35 @@ class _Progress:
     sources: Sources = dataclasses.field(default_factory=Sources)
 
 
+# A stored answer: its id, the message of the answer it redoes, whether that one was replaced.
+_Saved = tuple[int, int | None, bool]
+
+
+@dataclass(slots=True)
+class _LedgerRow:
+    """The chat call's ledger row, taken over from the meter while the answer is awaited, to
+    be written with the exchange in one transaction (or alone: `write(None)`)."""
+
+    accepting: bool = True  # until the stream has ended: later, the meter writes it itself
+    writer: RowWriter | None = None
+
+    def take(self, writer: RowWriter) -> bool:
+        if not self.accepting:
+            return False
+        self.writer = writer
+        return True
+
+    @property
+    def pending(self) -> bool:
+        return self.writer is not None
+
+    async def write(self, alongside: Alongside | None) -> None:
+        """Write the row, once (with `alongside` in its transaction, or alone)."""
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            await writer(alongside)
+
+
 async def _wait_or_stop(streaming: asyncio.Task[None], stop: asyncio.Event | None) -> bool:
     """Wait for the stream; True if `stop` was set first (the stream is then cancelled,
     which closes the connection so Polza stops generating)."""
@@ -236,15 +267,23 @@ class ChatService:
             file_tokens=sum(file.tokens for file in question.files),
         )
         charge = request.charge()
-        progress = _Progress()
-        streaming = asyncio.create_task(self._stream(request, charge, sink, progress))
-        stopped = await _wait_or_stop(streaming, stop)
-        outcome = _outcome(question, prepared, progress, charge, stopped)
-        if outcome.text.strip():
-            trimmed = prepared.trimmed or history.trimmed
-            outcome = dataclasses.replace(outcome, summarised=history.summary is not None)
-            outcome = await self._store(key, question, outcome, charge, trimmed)
-        return outcome
+        ledger = _LedgerRow()
+        charge.handover = ledger.take  # written with the exchange: one transaction for both
+        try:
+            progress = _Progress()
+            streaming = asyncio.create_task(self._stream(request, charge, sink, progress))
+            stopped = await _wait_or_stop(streaming, stop)
+            ledger.accepting = False
+            outcome = _outcome(question, prepared, progress, charge, stopped)
+            if outcome.text.strip():
+                trimmed = prepared.trimmed or history.trimmed
+                outcome = dataclasses.replace(outcome, summarised=history.summary is not None)
+                outcome = await self._store(key, question, outcome, charge, trimmed, ledger)
+            return outcome
+        finally:
+            ledger.accepting = False
+            if ledger.pending:  # no exchange took it (nothing to store, an error, a cancel)
+                await asyncio.shield(ledger.write(None))
 
     async def _prepare(
         self, key: ConversationKey, question: Question, info: ModelInfo | None
@@ -303,11 +342,26 @@ class ChatService:
         outcome: ChatOutcome,
         charge: Charge,
         trimmed: bool,
+        ledger: _LedgerRow,
     ) -> ChatOutcome:
-        """Store the exchange; a storage failure is reported on the outcome, never raised:
-        the user who watched the answer stream in still gets it."""
+        """Store the exchange (with the call's ledger row when the meter handed it over); a
+        storage failure is reported on the outcome, never raised: the user who watched the
+        answer stream in still gets it."""
         try:
-            answer_id, superseded, replaced = await self._save(key, question, outcome, charge)
+            if ledger.pending:
+                saved: list[_Saved] = []
+
+                async def alongside(tx: Transaction) -> int:
+                    saved.append(await self._save(tx, key, question, outcome, None))
+                    return saved[-1][0]
+
+                await ledger.write(alongside)
+                answer_id, superseded, replaced = saved[-1]
+            else:
+                async with self._messages.transaction() as tx:
+                    answer_id, superseded, replaced = await self._save(
+                        tx, key, question, outcome, charge.record_id
+                    )
             trim_notice = trimmed and await self._first_trim(key)
         except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
             logger.error("Could not store the answer for user %s: %r", key.user_id, error)
@@ -324,11 +378,16 @@ class ChatService:
         )
 
     async def _save(
-        self, key: ConversationKey, question: Question, outcome: ChatOutcome, charge: Charge
-    ) -> tuple[int, int | None, bool]:
-        """Store the answer: a new exchange, or in place of (or after) the answer redone.
-        Returns its id, the message of the answer it redoes, and whether that answer was
-        replaced (not continued)."""
+        self,
+        tx: Transaction,
+        key: ConversationKey,
+        question: Question,
+        outcome: ChatOutcome,
+        usage_id: int | None,
+    ) -> _Saved:
+        """Store the answer in `tx`: a new exchange, or in place of (or after) the answer
+        redone. Returns its id, the message of the answer it redoes, and whether that answer
+        was replaced (not continued)."""
         redo = question.redo
         if redo is None:
             ids = await self._messages.append_exchange(
@@ -336,12 +395,13 @@ class ChatService:
                 question.user_text if question.stored_text is None else question.stored_text,
                 outcome.text,
                 question.model,
-                charge.record_id,
+                usage_id,
                 images=question.images,
                 keep_image_turns=self._limits.image_turns,
                 update_id=question.update_id,
                 telegram_message_id=question.message_id,
                 finish_reason=outcome.finish_reason,
+                within=tx,
             )
             return ids.answer, None, False
         answer = redo.answer
@@ -349,10 +409,11 @@ class ChatService:
             answer.id,
             answer.content + outcome.text if redo.continues else outcome.text,
             question.model,
-            charge.record_id,
+            usage_id,
             finish_reason=outcome.finish_reason,
             update_id=question.update_id,
             question=(answer.user_turn, question.user_text) if redo.kind == "edit" else None,
+            within=tx,
         )
         return answer.id, answer.telegram_message_id, not redo.continues
 
@@ -398,12 +459,17 @@ class ChatService:
         """The latest answer when it answers this user message (its newest turn)."""
         return await self._answers.answer_to_message(key, telegram_message_id)
 
-    async def attach_message(self, answer_id: int, telegram_message_id: int) -> None:
-        """Remember the Telegram message carrying the answer's buttons (best effort)."""
+    async def attach_message(
+        self, answer_id: int, telegram_message_id: int, handled: Sequence[int] = ()
+    ) -> bool:
+        """Remember the Telegram message carrying the answer's buttons (best effort), and
+        mark the inbox updates `handled` in the same write; False when it failed."""
         try:
-            await self._answers.attach_message(answer_id, telegram_message_id)
+            await self._answers.attach_message(answer_id, telegram_message_id, handled)
         except (sqlite3.Error, OSError) as error:
             logger.error("Could not remember the message of answer %s: %r", answer_id, error)
+            return False
+        return True
 
     async def stored_answer(self, update_id: int) -> ReplayedAnswer | None:
         """The answer already stored for this update (it was replayed after a crash)."""

@@ -18,21 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from bot.observability.metrics import Metrics
 from bot.services.catalogue import MILLION, ModelInfo
-from bot.services.limits import SpendingGuard
+from bot.services.limits import Hold, SpendingGuard
 from bot.services.polza_shapes import PolzaUsage
 from bot.services.usage import UsageService
 from storage import UsageRecord, UsageRepository
+from storage.usage import Alongside
 
 logger = logging.getLogger(__name__)
+
+
+# Writes a ledger row handed over by the meter: with what the call produced (`Alongside`, in
+# the row's transaction), or alone (None). The row is written whatever happens (alone when the
+# two together fail, then the failure is raised) and the reservation released after it.
+RowWriter = Callable[[Alongside | None], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -53,7 +61,10 @@ class Charge:
     audio_seconds: float | None = None
     web_searches: int = 0  # searches asked for (Polza's web plugin runs one per request)
     video_seconds: int | None = None  # the clip's length, for its list price
-    # Filled in by the meter once the row is written.
+    # Takes the ledger row over, to write it with what the call produced in one transaction
+    # (`RowWriter`); False: the meter writes it at once. Filled in by the caller.
+    handover: Callable[[RowWriter], bool] | None = None
+    # Filled in by the meter: the row, and its id once written.
     record: UsageRecord | None = field(default=None)
     record_id: int | None = None
 
@@ -124,26 +135,23 @@ class Meter:
         """
         reserved = ceiling if ceiling is not None else self._estimator.unknown_price_rub
         hold = await self._guard.reserve(charge.user_id, reserved)
+        handed = False
         try:
             yield charge
         finally:
             try:
                 # Shielded: a second cancellation must not lose the row of a paid call.
-                await asyncio.shield(self._settle(charge))
-            except (sqlite3.Error, OSError) as error:  # locked too long, disk full, read-only
-                logger.error(
-                    "Could not record a %s call of user %s: %r", charge.kind, charge.user_id, error
-                )
-            except Exception:
-                logger.exception(
-                    "Could not record a %s call of user %s", charge.kind, charge.user_id
-                )
+                handed = await asyncio.shield(self._settle(charge, hold))
+            except Exception as error:
+                _log_unrecorded(charge, error)
             finally:
-                await asyncio.shield(hold.release())
+                if not handed:  # else released once the taker has written the row
+                    await asyncio.shield(hold.release())
 
-    async def _settle(self, charge: Charge) -> None:
+    async def _settle(self, charge: Charge, hold: Hold) -> bool:
+        """Write the call's ledger row, or hand it over (`Charge.handover`); True if handed."""
         if not charge.billed:
-            return
+            return False
         usage = charge.usage
         record = UsageRecord(
             user_id=charge.user_id,
@@ -158,9 +166,42 @@ class Meter:
         if record.cost_rub is None:
             record = await self._estimated(record, charge)
         charge.record = record
-        charge.record_id = await self._ledger.record(record)
+        if charge.handover is not None and charge.handover(
+            functools.partial(self._write_handed, charge, record, hold)
+        ):
+            return True
+        await self._write(charge, record)
+        return False
+
+    async def _write(
+        self, charge: Charge, record: UsageRecord, alongside: Alongside | None = None
+    ) -> None:
+        charge.record_id = await self._ledger.record(record, alongside)
         if self._metrics is not None:
             self._metrics.spent(record.kind, record.cost_rub)
+
+    async def _write_handed(
+        self, charge: Charge, record: UsageRecord, hold: Hold, alongside: Alongside | None
+    ) -> None:
+        """The `RowWriter` of a handed-over row."""
+        try:
+            if alongside is not None:
+                try:
+                    await self._write(charge, record, alongside)
+                    return
+                except BaseException:
+                    # What the call produced was not stored; its row still is, alone.
+                    await asyncio.shield(self._write_alone(charge, record))
+                    raise
+            await asyncio.shield(self._write_alone(charge, record))
+        finally:
+            await asyncio.shield(hold.release())
+
+    async def _write_alone(self, charge: Charge, record: UsageRecord) -> None:
+        try:
+            await self._write(charge, record)
+        except Exception as error:
+            _log_unrecorded(charge, error)
 
     async def _estimated(self, record: UsageRecord, charge: Charge) -> UsageRecord:
         estimated = await self._estimator.complete(
@@ -175,4 +216,15 @@ class Meter:
             return estimated
         return dataclasses.replace(
             record, cost_rub=float(self._estimator.unknown_price_rub), estimated=True
+        )
+
+
+def _log_unrecorded(charge: Charge, error: Exception) -> None:
+    if isinstance(error, sqlite3.Error | OSError):  # locked too long, disk full, read-only
+        logger.error(
+            "Could not record a %s call of user %s: %r", charge.kind, charge.user_id, error
+        )
+    else:
+        logger.error(
+            "Could not record a %s call of user %s", charge.kind, charge.user_id, exc_info=error
         )

@@ -32,6 +32,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, Update
 
 from bot.conversation import conversation_key
+from bot.inbox_receipt import current_receipt
 from bot.telegram.gathering import Gatherer, Gathering
 from storage import ConversationKey
 
@@ -96,6 +97,9 @@ class MergeMiddleware(BaseMiddleware):
                 return None  # answered with the lead
             return await handler(event, data)
         data[MERGED] = merged
+        receipt = current_receipt(event.update_id)
+        if receipt is not None:  # the pieces it takes end with it
+            receipt.pieces = lambda: merged.update_ids if merged.taken else ()
         try:
             result = await handler(event, data)
         finally:

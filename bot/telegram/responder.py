@@ -20,6 +20,7 @@ from aiogram_i18n import I18nContext
 from bot.bounded import PendingByToken
 from bot.config import Settings
 from bot.i18n import polza_error_text, tr
+from bot.inbox_receipt import current_receipt
 from bot.services.catalogue import ModelCatalogue
 from bot.services.chat import ChatOutcome, ChatService, Question, Redo
 from bot.services.context import FileData
@@ -242,7 +243,11 @@ class Responder:
         if outcome.answer_id is None:
             return
         if message_id is not None:
-            await self.chat_service.attach_message(outcome.answer_id, message_id)
+            receipt = current_receipt(turn.update_id)
+            ended = receipt.to_mark() if receipt is not None else ()
+            attached = await self.chat_service.attach_message(outcome.answer_id, message_id, ended)
+            if attached and receipt is not None:
+                receipt.marked = frozenset(ended)
         old = outcome.superseded
         if old is None or old == message_id:
             return

@@ -9,13 +9,15 @@ import pytest
 
 from bot.services.catalogue import Catalogue, ModelInfo, parse_models
 from bot.services.limits import LimitExceeded, SpendingGuard
-from bot.services.metering import Charge, Meter, chat_ceiling
+from bot.services.metering import Charge, Meter, RowWriter, chat_ceiling
 from bot.services.polza_shapes import PolzaUsage, polza_decimal
-from storage import Database, UsageRepository
+from storage import ConversationKey, Database, MessageRepository, UsageRepository
+from storage.db import Transaction
 from tests.unit.conftest import make_meter
 
 MODEL = "lab/chat"
 ALICE, BOB, ADMIN = 1, 2, 99
+KEY = ConversationKey(ALICE, ALICE, 0)
 
 
 class Prices:
@@ -129,6 +131,45 @@ async def test_a_cancelled_call_is_still_recorded(db: Database) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await rows(db) == [(ALICE, "chat", 0.7, 0)]
+
+
+async def test_a_row_handed_over_is_written_with_its_answer_or_alone_and_held_until_then(
+    db: Database,
+) -> None:
+    limits = guard(db, daily=10)
+    meter = make_meter(db, guard=limits)
+    taken: list[RowWriter] = []
+
+    def take(writer: RowWriter) -> bool:
+        taken.append(writer)
+        return True
+
+    async def call() -> None:
+        charge = Charge("chat", ALICE, ALICE, MODEL, handover=take)
+        async with meter.call(charge, ceiling=Decimal(4)):
+            charge.sent = True
+            charge.note_usage(PolzaUsage(cost_rub=1.5))
+
+    async def answer(tx: Transaction) -> int:
+        ids = await MessageRepository(db).append_exchange(KEY, "q", "a", MODEL, None, within=tx)
+        return ids.answer
+
+    async def disk_full(tx: Transaction) -> int:
+        raise OSError("database or disk is full")
+
+    await call()
+    await call()
+    assert await rows(db) == [] and await limits.reserved(ALICE) == 8  # held until written
+    await taken[0](answer)
+    with pytest.raises(OSError):
+        await taken[1](disk_full)
+    assert await rows(db) == [(ALICE, "chat", 1.5, 0)] * 2  # the second one alone
+    links = await db.fetch_all(
+        "SELECT u.message_id, m.role FROM usage u"
+        " LEFT JOIN messages m ON m.id = u.message_id ORDER BY u.id"
+    )
+    assert [tuple(row) for row in links] == [(links[0][0], "assistant"), (None, None)]
+    assert await limits.reserved(ALICE) == 0
 
 
 async def test_parallel_calls_of_one_user_cannot_overshoot_the_budget(
