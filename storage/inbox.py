@@ -7,7 +7,8 @@ Every start of handling is counted, so an update that keeps crashing the bot is 
 
 Several replicas share the inbox through `store` (any ingest path: polling or a webhook),
 `claim` (a lease on the next updates to handle: at most one per conversation at a time, the
-oldest first, an expired lease taken over) and `finish`.
+oldest first, an expired lease taken over; the claiming replica's finished updates are marked
+handled in the same step).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class InboxRepository:
     async def claim(
         self, owner: str, lease_seconds: float, limit: int, finished: Sequence[int] = ()
     ) -> list[PendingUpdate]:
-        """Mark `finished` handled (`finish`), then lease up to `limit` updates to `owner`,
+        """Mark `finished` handled, then lease up to `limit` updates to `owner`,
         counting an attempt for each: unhandled ones whose lease is free or expired, and none
         with an older unhandled update of its conversation (that one is being handled, or
         must be first). On PostgreSQL both are one statement."""
@@ -157,10 +158,6 @@ class InboxRepository:
                 " WHERE update_id = ? AND lease_owner = ? AND handled = 0",
                 (update_id, owner),
             )
-
-    async def finish(self, update_id: int) -> None:
-        """The update's handling ended: never claimed again (`mark_handled`)."""
-        await self.mark_handled(update_id)
 
     async def count_attempts(self, update_ids: Sequence[int]) -> None:
         """Count one more start of handling for each of `update_ids` (before it starts)."""
