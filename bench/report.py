@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -96,12 +97,43 @@ def machine_info(root: Path) -> dict[str, str]:
 REPLICAS_TARGET = 1.7  # two replicas answer at least 1.7× what one does (issue 21)
 
 
-def replica_figures(one: float, two: float, messages: int) -> list[Figure]:
-    """The replicas rows: each run's rate, and two over one against the ≥ 1.7× target."""
-    ratio = two / one if one > 0 else None
+@dataclass(frozen=True, slots=True)
+class ReplicaRun:
+    """One run of the replicas scenario: its rate, and CPU per answered message."""
+
+    rate: float  # messages answered per second
+    replicas_ms: float  # b: the replicas' CPU per message, all of them together
+    others_ms: float  # o: everything else we started (PostgreSQL, Redis, fakes, bench)
+
+
+def replica_ceiling(two: ReplicaRun) -> float | None:
+    """The most two replicas can answer over one on this machine's 2 cores: one replica is
+    bound by its own core (1/b); two share both cores with everything else (2/(b + o))."""
+    total = two.replicas_ms + two.others_ms
+    return 2 * two.replicas_ms / total if total > 0 else None
+
+
+def replica_figures(one: ReplicaRun, two: ReplicaRun, messages: int) -> list[Figure]:
+    """The replicas rows: each run's rate and CPU per message, the ceiling this machine puts
+    on two over one, and two over one against the ≥ 1.7× target."""
+    ratio = two.rate / one.rate if one.rate > 0 else None
     return [
-        Figure("R", f"1 replica msg/s ({messages} msgs)", "msg/s", value=one),
-        Figure("R", f"2 replicas msg/s ({messages} msgs)", "msg/s", value=two),
+        Figure("R", f"1 replica msg/s ({messages} msgs)", "msg/s", value=one.rate),
+        Figure("R", f"2 replicas msg/s ({messages} msgs)", "msg/s", value=two.rate),
+        Figure("R", "1 replica: its CPU per message (b)", "ms", value=one.replicas_ms),
+        Figure("R", "2 replicas: their CPU per message (b)", "ms", value=two.replicas_ms),
+        Figure(
+            "R",
+            "2 replicas: all else's CPU per message (o: PostgreSQL, Redis, fakes, bench)",
+            "ms",
+            value=two.others_ms,
+        ),
+        Figure(
+            "R",
+            "Ceiling on this machine: 2b / (b + o), 2 replicas",
+            "×",
+            value=replica_ceiling(two),
+        ),
         Figure(
             "R",
             "2 replicas / 1 replica",

@@ -282,7 +282,7 @@ async def open_app(
     stack.callback(audio_preparer.close)
     pictures = PictureNormaliser()
     stack.callback(pictures.close)
-    running_answers = RunningAnswers()
+    running_answers = shared.running_answers
     image_jobs = UserJobs()
     conversation_locks = ConversationLocks(settings.max_queued_per_conversation)
     ops.metrics.watch_queue(conversation_locks.depth)

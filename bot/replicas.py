@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 POLLER_LEASE = "poller"
 # How many updates one replica handles at once at most.
 MAX_IN_FLIGHT = 64
-# With nothing claimed, how long until the next look at the inbox (new updates this replica
-# stores itself wake it at once).
+# With nothing more to claim, how long until the next look at the inbox (what this replica
+# stores or finishes itself wakes it at once; what other replicas store waits for this).
 IDLE_SECONDS = 0.2
 
 
@@ -70,6 +70,8 @@ class SharedInboxRunner(DurablePolling):
         self._lease = lease_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._handling: dict[int, asyncio.Task[None]] = {}
+        # Handled updates not yet marked so: the claim loop marks them in its next claim.
+        self._finished: list[int] = []
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
 
@@ -88,6 +90,7 @@ class SharedInboxRunner(DurablePolling):
         ]
         self._claiming = asyncio.create_task(self._claim(data))
         await run_until(stop, *loops, self._claiming)
+        await self._flush_finished()
         with contextlib.suppress(Exception):
             await self._leases.give_up(POLLER_LEASE, self.owner)
 
@@ -98,6 +101,23 @@ class SharedInboxRunner(DurablePolling):
         for update_id in unfinished:
             with contextlib.suppress(Exception):
                 await self._inbox.release(self.owner, update_id)
+
+    async def _mark_handled(self, update_id: int, *answered_with_it: int) -> None:
+        """Left to the claim loop, which marks it handled in the same statement as its next
+        claim (the conversation's next update may be in that claim); once the loop has
+        stopped, marked at once."""
+        claiming = self._claiming
+        if claiming is None or claiming.done():
+            await self._flush_finished()
+            await super()._mark_handled(update_id, *answered_with_it)
+            return
+        self._finished += (update_id, *answered_with_it)
+        self._wake.set()
+
+    async def _flush_finished(self) -> None:
+        finished, self._finished = self._finished, []
+        if finished:
+            await super()._mark_handled(*finished)
 
     async def _lead(self, data: dict[str, Any]) -> None:
         """Hold the poller lease while alive; long-poll only while holding it."""
@@ -142,11 +162,16 @@ class SharedInboxRunner(DurablePolling):
         while True:
             self._last_progress = time.monotonic()
             room = MAX_IN_FLIGHT - len(self._tasks)
+            finished, self._finished = self._finished, []
+            self._wake.clear()
             claimed: list[PendingUpdate] = []
-            if room > 0:
-                claimed = await self._stored(
-                    partial(self._inbox.claim, self.owner, self._lease, room), "claim updates"
-                )
+            if room > 0 or finished:
+                claim = partial(self._inbox.claim, self.owner, self._lease, max(0, room), finished)
+                try:
+                    claimed = await self._stored(claim, "claim updates")
+                except asyncio.CancelledError:
+                    self._finished[:0] = finished  # for the flush at the stop
+                    raise
             now = time.time()
             for row in claimed:
                 update = self._parse(row)
@@ -165,8 +190,9 @@ class SharedInboxRunner(DurablePolling):
                 task = self._spawn(update, {**data, **flags})
                 self._handling[row.update_id] = task
                 task.add_done_callback(partial(_forget, self._handling, row.update_id))
-            if not claimed:
-                self._wake.clear()
+            more = 0 < room == len(claimed)  # the claim was cut at the room: more may wait
+            if not more and not self._finished:
+                # Nothing more to claim now: the next store or finish here wakes the loop.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +18,7 @@ from bot.bounded import DAY
 from bot.config import Settings
 from bot.fsm_storage import BoundedMemoryStorage
 from bot.services.limit_state import LimitState, MemoryLimitState
+from bot.services.running import RunningAnswers
 from bot.services.shared_catalogue import SharedCatalogue
 from bot.services.told_once import MemoryToldOnce, ToldOnceSet
 
@@ -28,6 +31,7 @@ class SharedState:
     fsm: BaseStorage  # aiogram's conversation states (/image waiting for its prompt, …)
     told_once: Callable[[str], ToldOnceSet]  # a "told once" set by name ("refused", …)
     catalogue: SharedCatalogue | None  # the model catalogue's shared copy (Redis only)
+    running_answers: RunningAnswers  # answers being written, stopped from any replica
 
 
 def _memory_told_once(name: str) -> ToldOnceSet:
@@ -37,12 +41,15 @@ def _memory_told_once(name: str) -> ToldOnceSet:
 async def open_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
     url = settings.redis_url.get_secret_value()
     if not url:
-        return SharedState(MemoryLimitState(), BoundedMemoryStorage(), _memory_told_once, None)
+        return SharedState(
+            MemoryLimitState(), BoundedMemoryStorage(), _memory_told_once, None, RunningAnswers()
+        )
     from aiogram.fsm.storage.redis import RedisStorage
     from redis.asyncio import Redis
     from redis.exceptions import RedisError
 
     from bot.services.limit_state import RedisLimitState
+    from bot.services.running import SharedRunningAnswers
     from bot.services.told_once import RedisToldOnce
 
     redis = Redis.from_url(url, socket_connect_timeout=10)
@@ -64,4 +71,13 @@ async def open_shared_state(settings: Settings, stack: AsyncExitStack) -> Shared
         return RedisToldOnce(redis, name)
 
     catalogue = SharedCatalogue(redis, settings.catalogue_ttl_seconds)
-    return SharedState(RedisLimitState(redis), fsm, told_once, catalogue)
+    running = SharedRunningAnswers(redis)
+    listening = asyncio.create_task(running.listen())
+    stack.push_async_callback(_cancelled, listening)  # before redis.aclose (last in, first out)
+    return SharedState(RedisLimitState(redis), fsm, told_once, catalogue, running)
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

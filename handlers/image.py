@@ -118,7 +118,7 @@ async def on_cancel(
     i18n: I18nContext,
 ) -> None:
     """Cancels a pending /image prompt and stops an answer being written, whichever exists."""
-    stopped = running_answers.stop(conversation)
+    stopped = await running_answers.stop_anywhere(conversation)
     if await forget_prompt(state, bot, message.chat.id):
         await answer(message, tr(i18n, "image-cancelled"))
     elif not stopped:

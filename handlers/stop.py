@@ -19,7 +19,8 @@ async def on_draft_stopped(
 ) -> None:
     # Drafts exist only in private chats, where the conversation is the chat itself.
     if event.chat.type == ChatType.PRIVATE:
-        running_answers.stop(ConversationKey(chat_id=event.chat.id, user_id=event.chat.id))
+        key = ConversationKey(chat_id=event.chat.id, user_id=event.chat.id)
+        await running_answers.stop_anywhere(key)
 
 
 async def on_stop_button(
@@ -32,7 +33,7 @@ async def on_stop_button(
         await query.answer(tr(i18n, "stop-not-yours"))
         return
     key = ConversationKey(callback_data.chat_id, callback_data.user_id, callback_data.thread_id)
-    stopped = running_answers.stop(key)
+    stopped = await running_answers.stop_anywhere(key)
     await query.answer(tr(i18n, "stop-done" if stopped else "stop-nothing"))
 
 
@@ -42,7 +43,7 @@ async def on_stop_command(
     running_answers: RunningAnswers,
     i18n: I18nContext,
 ) -> None:
-    if not running_answers.stop(conversation):
+    if not await running_answers.stop_anywhere(conversation):
         await message.answer(tr(i18n, "stop-nothing"))
 
 

@@ -72,6 +72,11 @@ class Database(ABC):
     @abstractmethod
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
 
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """One statement committed on its own (atomic by itself); the rows it returns."""
+        async with self.transaction() as tx:
+            return await tx.fetch_all(sql, params)
+
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None

@@ -7,7 +7,8 @@ Every start of handling is counted, so an update that keeps crashing the bot is 
 
 Several replicas share the inbox through `store` (any ingest path: polling or a webhook),
 `claim` (a lease on the next updates to handle: at most one per conversation at a time, the
-oldest first, an expired lease taken over) and `finish`.
+oldest first, an expired lease taken over; the claiming replica's finished updates are marked
+handled in the same step).
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ class NewUpdate:
     conversation: str | None  # updates of one conversation are claimed one at a time, in order
 
 
+# Leases the next claimable updates; {finished_*} and {lock} are PostgreSQL's additions.
+_CLAIM = (
+    "UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+    " WHERE update_id IN (SELECT i.update_id FROM inbox i"
+    " WHERE i.handled = 0 AND (i.lease_until IS NULL OR i.lease_until < ?){finished_i}"
+    " AND (i.conversation IS NULL OR NOT EXISTS (SELECT 1 FROM inbox o"
+    " WHERE o.handled = 0 AND o.conversation = i.conversation"
+    " AND o.update_id < i.update_id{finished_o}))"
+    " ORDER BY i.update_id LIMIT ?{lock})"
+    " RETURNING update_id, payload, received_at, attempts"
+)
+
+
 class InboxRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -60,38 +74,54 @@ class InboxRepository:
 
     async def store(self, updates: Sequence[NewUpdate]) -> list[int]:
         """Store updates not seen before, unclaimed; return their ids (a repeat is ignored)."""
-        fresh: list[int] = []
+        if not updates:
+            return []
         now = time.time()
-        async with self._db.transaction() as tx:
-            for update in updates:
-                row = await tx.fetch_one(
-                    "INSERT INTO inbox (update_id, payload, received_at, handled, attempts,"
-                    " conversation) VALUES (?, ?, ?, 0, 0, ?)"
-                    " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-                    (update.update_id, update.payload, now, update.conversation),
-                )
-                if row is not None:
-                    fresh.append(int(row[0]))
-        return fresh
+        rows = await self._db.write(
+            "INSERT INTO inbox (update_id, payload, received_at, handled, attempts,"
+            " conversation) VALUES "
+            + ", ".join(["(?, ?, ?, 0, 0, ?)"] * len(updates))
+            + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            [
+                value
+                for update in updates
+                for value in (update.update_id, update.payload, now, update.conversation)
+            ],
+        )
+        return sorted(int(row[0]) for row in rows)
 
-    async def claim(self, owner: str, lease_seconds: float, limit: int) -> list[PendingUpdate]:
-        """Lease up to `limit` updates to `owner`, counting an attempt for each: unhandled
-        ones whose lease is free or expired, and none with an older unhandled update of its
-        conversation (that one is being handled, or must be first)."""
+    async def claim(
+        self, owner: str, lease_seconds: float, limit: int, finished: Sequence[int] = ()
+    ) -> list[PendingUpdate]:
+        """Mark `finished` handled, then lease up to `limit` updates to `owner`,
+        counting an attempt for each: unhandled ones whose lease is free or expired, and none
+        with an older unhandled update of its conversation (that one is being handled, or
+        must be first). On PostgreSQL both are one statement."""
         now = time.time()
-        lock = " FOR UPDATE SKIP LOCKED" if self._db.dialect == "postgresql" else ""
-        async with self._db.transaction() as tx:
-            rows = await tx.fetch_all(
-                "UPDATE inbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                " WHERE update_id IN (SELECT i.update_id FROM inbox i"
-                " WHERE i.handled = 0 AND (i.lease_until IS NULL OR i.lease_until < ?)"
-                " AND (i.conversation IS NULL OR NOT EXISTS (SELECT 1 FROM inbox o"
-                " WHERE o.handled = 0 AND o.conversation = i.conversation"
-                " AND o.update_id < i.update_id))"
-                f" ORDER BY i.update_id LIMIT ?{lock})"
-                " RETURNING update_id, payload, received_at, attempts",
-                (owner, now + lease_seconds, now, limit),
+        claiming = (owner, now + lease_seconds, now)
+        if self._db.dialect == "postgresql":
+            done = list(dict.fromkeys(finished))
+            rows = await self._db.write(
+                "WITH done AS (UPDATE inbox SET handled = 1, payload = ''"
+                " WHERE update_id = ANY(?::bigint[]) RETURNING update_id) "
+                + _CLAIM.format(
+                    # The statement sees the rows as they were before it: the ones it
+                    # finishes are neither claimed nor hold their conversation back.
+                    finished_i=" AND i.update_id <> ALL(?::bigint[])",
+                    finished_o=" AND o.update_id <> ALL(?::bigint[])",
+                    lock=" FOR UPDATE SKIP LOCKED",
+                ),
+                (done, *claiming, done, done, limit),
             )
+        else:
+            async with self._db.transaction() as tx:
+                await tx.executemany(
+                    "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
+                    [(update_id,) for update_id in dict.fromkeys(finished)],
+                )
+                rows = await tx.fetch_all(
+                    _CLAIM.format(finished_i="", finished_o="", lock=""), (*claiming, limit)
+                )
         claimed = [
             PendingUpdate(
                 update_id=int(row[0]),
@@ -128,10 +158,6 @@ class InboxRepository:
                 " WHERE update_id = ? AND lease_owner = ? AND handled = 0",
                 (update_id, owner),
             )
-
-    async def finish(self, update_id: int) -> None:
-        """The update's handling ended: never claimed again (`mark_handled`)."""
-        await self.mark_handled(update_id)
 
     async def count_attempts(self, update_ids: Sequence[int]) -> None:
         """Count one more start of handling for each of `update_ids` (before it starts)."""

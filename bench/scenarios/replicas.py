@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from redis import Redis
 
 from bench.config import Config
-from bench.report import replica_figures
+from bench.report import ReplicaRun, replica_ceiling, replica_figures
 from bench.scenarios.common import burst, chat_rule, record_log_problems
 from bench.stack import BotRun, CpuMeter, Stack, wait_for
 from bench.stats import ScenarioResult
@@ -100,8 +101,8 @@ def _measure(
     count: int,
     postgres: PostgresServer,
     redis: RedisServer,
-) -> float:
-    """Messages per second answered by `count` replicas."""
+) -> ReplicaRun:
+    """Messages per second answered by `count` replicas, and CPU per message."""
     database_url = asyncio.run(postgres.create_database())
     with Redis.from_url(redis.url) as client:
         client.flushdb()
@@ -140,16 +141,22 @@ def _measure(
             sum(user for user, _ in summed),
             sum(system for _, system in summed),
         )
-        per_message = sum(cpu.share(name) for name in pids if name.startswith("replica"))
-        per_message *= cpu.wall / max(1, answered) * 1000
+        per_message = {
+            name: (user + system) / max(1, answered) * 1000
+            for name, (user, system) in cpu.used.items()
+        }
+        replicas_ms = sum(ms for name, ms in per_message.items() if name.startswith("replica"))
+        others_ms = sum(ms for name, ms in per_message.items() if not name.startswith("replica"))
+        each = ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_message.items())
         result.notes.append(
             f"{count} replica(s): {len(plan)} messages from {config.rate_users} users answered "
-            f"in {outcome.wall:.2f} s = {rate:.0f} msg/s; replicas' CPU per message "
-            f"{per_message:.1f} ms. {cpu.summary()}."
+            f"in {outcome.wall:.2f} s = {rate:.0f} msg/s; CPU per answered message: {each} "
+            f"(replicas together b = {replicas_ms:.1f} ms, everything else o = "
+            f"{others_ms:.1f} ms). {cpu.summary()}."
         )
         for run in runs:
             record_log_problems(result, run, 0)
-        return rate
+        return ReplicaRun(rate, replicas_ms, others_ms)
     finally:
         _stop(stack, runs)
         with contextlib.suppress(Exception):
@@ -169,4 +176,15 @@ def run_replicas(stack: Stack, config: Config) -> ScenarioResult:
         redis.stop()
         postgres.stop()
     result.figures += replica_figures(one, two, config.rate_messages)
+    ceiling = replica_ceiling(two)
+    if ceiling is not None and one.rate > 0:
+        result.notes.append(
+            f"What limits two over one here: with two replicas, each message costs "
+            f"b = {two.replicas_ms:.1f} ms of replica CPU and o = {two.others_ms:.1f} ms in the "
+            f"other processes on the same {os.cpu_count()} cores, so two replicas answer at "
+            f"most 2 / (b + o) = {2000 / (two.replicas_ms + two.others_ms):.0f} msg/s against "
+            f"one replica's 1 / b; the ceiling is 2b / (b + o) = {ceiling:.2f}×, and the "
+            f"measured {two.rate / one.rate:.2f}× is {two.rate / one.rate / ceiling:.0%} of it "
+            f"(the replicas themselves scale when that share is near 100%)."
+        )
     return result

@@ -4,19 +4,17 @@ Redis (REDIS_URL), shared by every replica.
 Redis keeps a user's rate window as a sorted set of arrival times, checked and counted by
 one script (atomic), and each budget hold as a member of two sorted sets (the user's and
 everyone's) scored by when it expires, so holds of a replica killed mid-call lapse by
-themselves. Reading the spend and adding a hold happen under a Redis lock: the user's, or
-everyone's when a global budget is set.
+themselves. Checking a new hold against the room the budgets leave and adding it is one
+script too (one round trip, atomic: two replicas cannot both take the last room).
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -28,17 +26,32 @@ HOLD_SECONDS = 2 * 3600
 PREFIX = "polza-bot:limits:"
 
 
-class LimitState(Protocol):
-    def reserving(self, scope: str) -> AbstractAsyncContextManager[None]:
-        """Held while a reservation reads the spend and adds its hold: one user's budget
-        (`scope` is the user's id) or everyone's (`scope` "all")."""
-        ...
+@dataclass(frozen=True, slots=True)
+class Room:
+    """What the budgets leave for holds (budget − spent), None where there is no budget."""
 
+    mine: Decimal | None = None
+    everyone: Decimal | None = None
+
+
+class NoRoom(Exception):
+    """A hold would take the holds of `scope` past their room."""
+
+    def __init__(self, scope: Literal["mine", "everyone"]) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
+
+class LimitState(Protocol):
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
         """Rubles on hold for `user_id`, and for everyone."""
         ...
 
-    async def hold(self, user_id: int, amount: Decimal, now: float) -> str: ...
+    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
+        """Hold `amount` for `user_id` unless everyone's holds + it would pass
+        `room.everyone` or the user's `room.mine` (`NoRoom` raised, nothing held); checking
+        and holding cannot interleave with another hold. Returns the hold's token."""
+        ...
 
     async def release(self, user_id: int, token: str) -> None: ...
 
@@ -51,17 +64,22 @@ class MemoryLimitState:
     def __init__(self) -> None:
         self._recent: dict[int, deque[float]] = {}
         self._holds: dict[int, dict[str, Decimal]] = {}
-        self._lock = asyncio.Lock()
-
-    def reserving(self, scope: str) -> AbstractAsyncContextManager[None]:
-        return _locked(self._lock)  # one process: one lock is cheap enough
 
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
+        return self._held(user_id)
+
+    def _held(self, user_id: int) -> tuple[Decimal, Decimal]:
         mine = sum(self._holds.get(user_id, {}).values(), Decimal(0))
         everyone = sum((sum(h.values(), Decimal(0)) for h in self._holds.values()), Decimal(0))
         return mine, everyone
 
-    async def hold(self, user_id: int, amount: Decimal, now: float) -> str:
+    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
+        # No await here: checking and holding cannot interleave with another hold.
+        mine, everyone = self._held(user_id)
+        if room.everyone is not None and everyone + amount > room.everyone:
+            raise NoRoom("everyone")
+        if room.mine is not None and mine + amount > room.mine:
+            raise NoRoom("mine")
         token = uuid.uuid4().hex
         self._holds.setdefault(user_id, {})[token] = amount
         return token
@@ -87,12 +105,6 @@ class MemoryLimitState:
         return entries[0] + window
 
 
-@asynccontextmanager
-async def _locked(lock: asyncio.Lock) -> AsyncIterator[None]:
-    async with lock:
-        yield
-
-
 _TAKE_SLOT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
@@ -104,17 +116,44 @@ return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 """
 
 
+# Amounts in the hold script are whole micro-rubles (exact in Lua's doubles); members are
+# "token:rubles:micros", the rubles for `held`.
+MICROS = Decimal(1_000_000)
+
+_HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function held(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local sum = 0
+  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    sum = sum + (tonumber(string.match(member, ':[^:]*:(%d+)$')) or 0)
+  end
+  return sum
+end
+local amount = tonumber(ARGV[2])
+local everyone = held(KEYS[2])
+if ARGV[4] ~= '' and everyone + amount > tonumber(ARGV[4]) then return 'everyone' end
+local mine = held(KEYS[1])
+if ARGV[3] ~= '' and mine + amount > tonumber(ARGV[3]) then return 'mine' end
+redis.call('ZADD', KEYS[1], now + ARGV[5], ARGV[1])
+redis.call('ZADD', KEYS[2], now + ARGV[5], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+
+def _micros(rubles: Decimal | None, rounding: str) -> str:
+    if rubles is None:
+        return ""
+    return str(int((rubles * MICROS).to_integral_value(rounding)))
+
+
 class RedisLimitState:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._take_slot = redis.register_script(_TAKE_SLOT)
-
-    @asynccontextmanager
-    async def reserving(self, scope: str) -> AsyncIterator[None]:
-        # timeout: a replica killed while holding it blocks the others for at most this long.
-        lock = self._redis.lock(f"{PREFIX}reserving:{scope}", timeout=30, blocking_timeout=60)
-        async with lock:
-            yield
+        self._hold = redis.register_script(_HOLD)
 
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
         return await self._sum(self._user_key(user_id)), await self._sum(PREFIX + "holds")
@@ -125,15 +164,22 @@ class RedisLimitState:
         members = await self._redis.zrange(key, 0, -1)
         return sum((Decimal(m.decode().split(":")[1]) for m in members), Decimal(0))
 
-    async def hold(self, user_id: int, amount: Decimal, now: float) -> str:
-        token = uuid.uuid4().hex
-        member = f"{token}:{amount}"
-        expires = await self._now() + HOLD_SECONDS
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self._user_key(user_id), {member: expires})
-            pipe.zadd(PREFIX + "holds", {member: expires})
-            pipe.expire(self._user_key(user_id), HOLD_SECONDS)
-            await pipe.execute()
+    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
+        # Holds round up and room rounds down: never more than the budgets in rubles.
+        needed = _micros(amount, ROUND_CEILING)
+        member = f"{uuid.uuid4().hex}:{amount}:{needed}"
+        refused = await self._hold(
+            keys=[self._user_key(user_id), PREFIX + "holds"],
+            args=[
+                member,
+                needed,
+                _micros(room.mine, ROUND_FLOOR),
+                _micros(room.everyone, ROUND_FLOOR),
+                HOLD_SECONDS,
+            ],
+        )
+        if refused is not None:
+            raise NoRoom("everyone" if refused == b"everyone" else "mine")
         return member
 
     async def release(self, user_id: int, token: str) -> None:

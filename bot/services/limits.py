@@ -27,7 +27,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
-from bot.services.limit_state import LimitState, MemoryLimitState
+from bot.services.limit_state import LimitState, MemoryLimitState, NoRoom, Room
 from bot.services.usage import day_bounds
 from storage import UsageRepository
 
@@ -56,9 +56,12 @@ class LimitExceeded(Exception):
 
 
 class Hold:
-    """Rubles reserved for one call in flight; `release` once its ledger row is written."""
+    """Rubles reserved for one call in flight; `release` once its ledger row is written. With
+    no budget to count it against nothing is held (`token` None)."""
 
-    def __init__(self, state: LimitState, user_id: int, amount: Decimal, token: str) -> None:
+    def __init__(
+        self, state: LimitState, user_id: int, amount: Decimal, token: str | None
+    ) -> None:
         self._state = state
         self._user_id = user_id
         self.amount = amount
@@ -68,7 +71,8 @@ class Hold:
     async def release(self) -> None:
         if not self._released:
             self._released = True
-            await self._state.release(self._user_id, self._token)
+            if self._token is not None:
+                await self._state.release(self._user_id, self._token)
 
 
 class SpendingGuard:
@@ -107,29 +111,26 @@ class SpendingGuard:
             )
         budgeted = self._budget > 0 and not self._is_admin(user_id)
         if self._global_budget <= 0 and not budgeted:
-            token = await self._state.hold(user_id, amount, now)  # no budget to check
-            return Hold(self._state, user_id, amount, token)
-        # Reading the spend and adding a hold must not interleave with another reservation.
-        scope = "all" if self._global_budget > 0 else str(user_id)
-        async with self._state.reserving(scope):
-            held, held_total = await self._state.held(user_id)
-            if self._global_budget > 0:
-                spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
-                if spent + held_total + amount > self._global_budget:
-                    raise LimitExceeded(
-                        LimitVerdict(
-                            "global_budget", next_start, until_midnight, self._global_budget
-                        )
-                    )
-            if budgeted:
-                spent = Decimal(
-                    str(await self._ledger.total_cost(user_id, since=start.timestamp()))
+            return Hold(self._state, user_id, amount, None)  # no budget to count it against
+        room = Room()
+        if self._global_budget > 0:
+            spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
+            room = Room(everyone=self._global_budget - spent)
+        if budgeted:
+            spent = Decimal(str(await self._ledger.total_cost(user_id, since=start.timestamp())))
+            room = Room(self._budget - spent, room.everyone)
+        # The spend is read first; checking the holds and adding this one is one atomic step
+        # of the state, so two reservations (on any replicas) cannot both take the last room.
+        try:
+            token = await self._state.hold(user_id, amount, room)
+        except NoRoom as full:
+            if full.scope == "everyone":
+                verdict = LimitVerdict(
+                    "global_budget", next_start, until_midnight, self._global_budget
                 )
-                if spent + held + amount > self._budget:
-                    raise LimitExceeded(
-                        LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
-                    )
-            token = await self._state.hold(user_id, amount, now)
+            else:
+                verdict = LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
+            raise LimitExceeded(verdict) from None
         return Hold(self._state, user_id, amount, token)
 
     async def reserved(self, user_id: int) -> Decimal:

@@ -1,6 +1,6 @@
 """The benchmark's side-by-side report: targets relative to the baseline bot, and the ratio."""
 
-from bench.report import replica_figures, text_table
+from bench.report import ReplicaRun, replica_figures, text_table
 from bench.stats import Figure, ScenarioResult, Target, side_by_side
 
 
@@ -40,13 +40,16 @@ def test_table_shows_the_baseline_and_the_ratio() -> None:
 
 
 def test_replica_rows_judge_two_against_one() -> None:
-    fast = ScenarioResult("replicas", "R", replica_figures(100.0, 180.0, 2000))
-    slow = ScenarioResult("replicas", "R", replica_figures(100.0, 150.0, 2000))
+    one = ReplicaRun(100.0, replicas_ms=10.0, others_ms=2.0)
+    fast = ScenarioResult("replicas", "R", replica_figures(one, ReplicaRun(180.0, 10, 1), 2000))
+    slow = ScenarioResult("replicas", "R", replica_figures(one, ReplicaRun(150.0, 10, 5), 2000))
 
     table = text_table([fast, slow])
 
     assert "1 replica msg/s (2000 msgs)" in table and "2 replicas msg/s (2000 msgs)" in table
     assert "180 msg/s" in table and "1.80 ×" in table and "1.50 ×" in table
-    assert [f.met for f in fast.figures] == [None, None, True]
+    assert [f.met for f in fast.figures] == [None] * 6 + [True]
     assert slow.figures[-1].met is False
+    # Beside the ratio, what this machine allows: 2b / (b + o) of the two-replica run.
+    assert "1.82 ×" in table and "1.33 ×" in table
     assert fast.figures[-1].target_text == "≥ 1.70 ×"

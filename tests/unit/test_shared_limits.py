@@ -58,6 +58,16 @@ async def test_budget_holds_are_seen_by_every_replica(store: Database, redis: Re
     await (await second.reserve(USER, Decimal(2))).release()
 
 
+async def test_replicas_reserving_at_once_never_pass_the_budget(
+    store: Database, redis: Redis
+) -> None:
+    first, second = replicas(store, redis, budget=5)
+    tries = [guard.reserve(USER, Decimal("0.7")) for guard in (first, second) * 5]
+    outcomes = await asyncio.gather(*tries, return_exceptions=True)
+    assert sum(not isinstance(o, LimitExceeded) for o in outcomes) == 7  # 7 × 0.7 ≤ 5
+    assert await first.reserved(USER) == Decimal("4.9")
+
+
 async def test_the_bot_runs_with_redis(
     tmp_path: Path, redis_server: RedisServer, redis: Redis
 ) -> None:
