@@ -30,6 +30,7 @@ from bot.services.errors import (
 )
 from bot.services.metering import Charge, Meter
 from bot.services.polza_shapes import PolzaUsage
+from bot.services.polza_transport import polza_http_client
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +132,15 @@ class PolzaClient:
         """The one SDK client every Polza service shares (its creator closes it).
 
         The SDK's own retries are off: each service retries only what cannot bill twice.
-        `http_client`: the HTTP client under it (one that reports latency and refusals).
+        `http_client`: the HTTP client under it (one that reports latency and refusals), made
+        by `polza_transport.polza_http_client`; by default a plain one.
         """
         return AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
             max_retries=0,
-            http_client=http_client,
+            http_client=http_client or polza_http_client(),
         )
 
     async def stream_chat(

@@ -3,6 +3,7 @@ stream yields, and how every kind of failure is translated and metered."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -290,3 +291,26 @@ async def test_an_unreachable_polza_is_a_connection_error_and_never_billed(meter
         events, error = await run(PolzaClient(sdk, meter, max_retries=0), chat, charge)
     assert error is not None and error.kind is PolzaErrorKind.CONNECTION and events == []
     assert charge.refused and not charge.billed and charge.record is None
+
+
+async def test_a_connection_dropped_before_any_answer_is_not_a_timeout(meter: Meter) -> None:
+    requests = 0
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        await reader.readuntil(b"\r\n\r\n")
+        requests += 1
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sdk = PolzaClient.create_sdk(
+        base_url=f"http://127.0.0.1:{port}/api/v1", api_key=POLZA_TEST_KEY, timeout=TIMEOUT
+    )
+    chat = request()
+    charge = chat.charge()
+    async with server, sdk:
+        events, error = await run(PolzaClient(sdk, meter, max_retries=3), chat, charge)
+    assert error is not None and error.kind is PolzaErrorKind.CONNECTION and events == []
+    # It reached the server, which may have started (and billed) an answer: never retried.
+    assert charge.sent and not charge.refused and charge.billed and requests == 1
