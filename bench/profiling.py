@@ -130,9 +130,10 @@ PROBES: list[tuple[str, tuple[str, ...]]] = [
     ("openai: idempotency key (uuid4) per request", ("_idempotency_key (openai",)),
     ("httpcore2/anyio: socket extra info (getpeername) per request", ("getpeername (",)),
     (
-        "openai: whole chat request + stream (AsyncCompletions.create + AsyncStream)",
+        "openai: whole chat request + stream (the request, typed or posted raw, + AsyncStream)",
         (
             "AsyncCompletions.create (",
+            "PolzaClient._open_stream (",
             "AsyncStream.__stream__ (",
         ),
     ),

@@ -9,16 +9,16 @@ from __future__ import annotations
 import time
 
 import httpx2
-import openai
 
 from bot.observability.alerts import AdminAlerts, AlertKind
 from bot.observability.metrics import Metrics
+from bot.services.polza_transport import polza_http_client
 
 _STARTED = "bot_started_at"
 
 
 def watched_http_client(metrics: Metrics, alerts: AdminAlerts) -> httpx2.AsyncClient:
-    """An SDK-compatible client (the SDK's own defaults) that reports to `metrics`/`alerts`."""
+    """The bot's Polza HTTP client, reporting to `metrics`/`alerts`."""
 
     async def on_request(request: httpx2.Request) -> None:
         request.extensions[_STARTED] = time.monotonic()
@@ -34,6 +34,4 @@ def watched_http_client(metrics: Metrics, alerts: AdminAlerts) -> httpx2.AsyncCl
         elif response.status_code == 402:
             alerts.raise_alert(AlertKind.POLZA_BALANCE)
 
-    return openai.DefaultAsyncHttpxClient(
-        event_hooks={"request": [on_request], "response": [on_response]}
-    )
+    return polza_http_client(event_hooks={"request": [on_request], "response": [on_response]})

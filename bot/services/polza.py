@@ -13,12 +13,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import httpx2
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from bot.services.citations import Citation, read_annotations
 from bot.services.context import CHARS_PER_TOKEN, request_chars
@@ -30,7 +29,8 @@ from bot.services.errors import (
     translate,
 )
 from bot.services.metering import Charge, Meter
-from bot.services.polza_shapes import PolzaUsage, as_mapping
+from bot.services.polza_shapes import PolzaUsage
+from bot.services.polza_transport import polza_http_client
 
 logger = logging.getLogger(__name__)
 
@@ -95,21 +95,21 @@ class ChatRequest:
         )
 
 
-def _extra(obj: Any, name: str) -> Any:
-    """A field the OpenAI types do not declare (Polza's extras land in `model_extra`)."""
-    value = getattr(obj, name, None)
-    if value is None:
-        extra = getattr(obj, "model_extra", None) or {}
-        value = extra.get(name)
-    return value
+# Chunks are read as Polza's JSON (dicts), not parsed into the SDK's models: the SDK's parsing
+# cost more CPU than the rest of the answer's streaming, and Polza's extras (reasoning,
+# annotations, cost_rub) are outside those models anyway.
+_ChunkStream = openai.AsyncStream[object]
 
 
-def _citations(choice: Any) -> tuple[Citation, ...]:
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _citations(choice: dict[str, Any], delta: dict[str, Any]) -> tuple[Citation, ...]:
     """The URL citations a streamed choice carries: in its delta, or (only in the final
     chunk, on some routes) in a whole `message`."""
-    found = read_annotations(_extra(choice.delta, "annotations"))
-    message = as_mapping(_extra(choice, "message")) or {}
-    found.extend(read_annotations(message.get("annotations")))
+    found = read_annotations(delta.get("annotations"))
+    found.extend(read_annotations(_mapping(choice.get("message")).get("annotations")))
     return tuple(found)
 
 
@@ -132,14 +132,15 @@ class PolzaClient:
         """The one SDK client every Polza service shares (its creator closes it).
 
         The SDK's own retries are off: each service retries only what cannot bill twice.
-        `http_client`: the HTTP client under it (one that reports latency and refusals).
+        `http_client`: the HTTP client under it (one that reports latency and refusals), made
+        by `polza_transport.polza_http_client`; by default a plain one.
         """
         return AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
             max_retries=0,
-            http_client=http_client,
+            http_client=http_client or polza_http_client(),
         )
 
     async def stream_chat(
@@ -153,24 +154,28 @@ class PolzaClient:
             stream = await self._open_stream(request, charge)
             finish_reason: str | None = None
             try:
-                async for chunk in stream:
-                    if chunk.usage is not None:
-                        charge.note_usage(PolzaUsage.read(chunk.usage))
-                    for choice in chunk.choices:
-                        delta = choice.delta
-                        reasoning = _extra(delta, "reasoning") or _extra(
-                            delta, "reasoning_content"
-                        )
+                async for raw in stream:
+                    chunk = _mapping(raw)
+                    if chunk.get("usage") is not None:
+                        charge.note_usage(PolzaUsage.read(chunk["usage"]))
+                    choices = chunk.get("choices")
+                    for choice in choices if isinstance(choices, list) else ():
+                        if not isinstance(choice, dict):
+                            continue
+                        delta = _mapping(choice.get("delta"))
+                        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
                         if isinstance(reasoning, str) and reasoning:
                             charge.output_chars += len(reasoning)
                             yield ReasoningDelta(reasoning)
-                        if delta.content:
-                            charge.output_chars += len(delta.content)
-                            yield TextDelta(delta.content)
-                        if citations := _citations(choice):
+                        content = delta.get("content")
+                        if isinstance(content, str) and content:
+                            charge.output_chars += len(content)
+                            yield TextDelta(content)
+                        if citations := _citations(choice, delta):
                             yield CitationsFound(citations)
-                        if choice.finish_reason:
-                            finish_reason = choice.finish_reason
+                        reason = choice.get("finish_reason")
+                        if isinstance(reason, str) and reason:
+                            finish_reason = reason
                     if finish_reason == "error":
                         raise PolzaError(PolzaErrorKind.STREAM_ERROR, model=request.model)
             except Exception as error:
@@ -184,27 +189,33 @@ class PolzaClient:
                 await stream.close()
             yield StreamEnd(finish_reason=finish_reason, usage=charge.usage)
 
-    async def _open_stream(
-        self, request: ChatRequest, charge: Charge
-    ) -> openai.AsyncStream[ChatCompletionChunk]:
-        extra_body: dict[str, Any] = {"max_tokens": request.max_tokens}
+    async def _open_stream(self, request: ChatRequest, charge: Charge) -> _ChunkStream:
+        # A plain JSON body posted as it is: `chat.completions.create` would walk it through
+        # the SDK's type-driven transform, a no-op for these fields that costs CPU per request.
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": list(request.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "user": str(request.user_id),
+            "max_tokens": request.max_tokens,
+        }
         if request.reasoning_effort:
             # Polza's own field; a top-level `reasoning_effort` is silently ignored.
-            extra_body["reasoning"] = {"effort": request.reasoning_effort}
+            body["reasoning"] = {"effort": request.reasoning_effort}
         if request.web_search:
-            extra_body["plugins"] = [dict(WEB_SEARCH_PLUGIN)]
+            body["plugins"] = [dict(WEB_SEARCH_PLUGIN)]
         started = time.monotonic()
         attempt = 0
         while True:
             charge.sent, charge.refused = True, False
             try:
-                return await self._client.chat.completions.create(
-                    model=request.model,
-                    messages=cast(list[ChatCompletionMessageParam], list(request.messages)),
+                return await self._client.post(
+                    "/chat/completions",
+                    body=body,
+                    cast_to=object,
                     stream=True,
-                    stream_options={"include_usage": True},
-                    user=str(request.user_id),
-                    extra_body=extra_body,
+                    stream_cls=_ChunkStream,
                 )
             except openai.OpenAIError as caught:
                 error = caught

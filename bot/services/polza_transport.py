@@ -1,0 +1,54 @@
+"""The HTTP client under the Polza SDK: the SDK's aiohttp transport, with faithful errors.
+
+httpx2's own connection pool (httpcore2 over anyio, h11 parsing in Python) cost about a third
+of the client's CPU per streamed answer; aiohttp (already loaded for Telegram) parses HTTP in C.
+The SDK ships that transport (`openai.DefaultAioHttpClient`), but its error mapping calls a
+refused connection, a dropped one and a reset one all a *connect timeout*: the bot would then
+treat a request that never left as one that may have been billed, and never retry it. Here each
+keeps the httpx2 error the SDK's default transport gives, which `errors.translate` and
+`errors.never_sent` read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import httpx2
+import openai
+
+# The SDK's vendored transport (a private module, pinned with the SDK by uv.lock).
+from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
+
+# The SDK's own pool size for its default client.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+def _faithful(cause: aiohttp.ClientError) -> httpx2.TransportError:
+    if isinstance(cause, aiohttp.ClientProxyConnectionError):
+        return httpx2.ProxyError(str(cause))
+    if isinstance(cause, aiohttp.ClientConnectorError):  # refused, DNS, TLS: never sent
+        return httpx2.ConnectError(str(cause))
+    if isinstance(cause, aiohttp.ClientOSError):
+        return httpx2.ReadError(str(cause))
+    return httpx2.RemoteProtocolError(str(cause))  # disconnected, or not HTTP
+
+
+class _Transport(AiohttpTransport):
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx2.TimeoutException as error:
+            cause = error.__cause__
+            if isinstance(cause, aiohttp.ServerTimeoutError) or not isinstance(
+                cause, aiohttp.ClientError
+            ):
+                raise  # a real timeout
+            raise _faithful(cause) from cause
+        except aiohttp.ClientError as error:  # left unmapped by the SDK's transport
+            raise _faithful(error) from error
+
+
+def polza_http_client(**kwargs: Any) -> httpx2.AsyncClient:
+    """An SDK-compatible HTTP client on aiohttp (`kwargs`: httpx2.AsyncClient's, e.g. hooks)."""
+    return openai.DefaultAioHttpClient(transport=_Transport(limits=CONNECTION_LIMITS), **kwargs)
