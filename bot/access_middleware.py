@@ -17,6 +17,7 @@ from bot.services.access import AccessPolicy
 from bot.services.told_once import ToldOnceSet
 from bot.telegram.addressing import command_name
 from bot.telegram.replies import reply_to
+from storage import UserRecord
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class AccessMiddleware(BaseMiddleware):
             return await handler(event, data)
         chat: Chat | None = data.get("event_chat")
         group = chat.id if chat is not None and chat.type != ChatType.PRIVATE else None
-        if await self._access.is_allowed(user.id, group) or _pairing(event, self._access):
+        if await self._allowed(user.id, group, data) or _pairing(event, self._access):
             # Told before and allowed since: if denied again, they are told again.
             await self._told.forget(user.id)
             return await handler(event, data)
@@ -64,6 +65,12 @@ class AccessMiddleware(BaseMiddleware):
         except TelegramAPIError as error:
             logger.info("Could not tell user %s they are not allowed: %s", user.id, error)
         return None
+
+    async def _allowed(self, user_id: int, group: int | None, data: dict[str, Any]) -> bool:
+        record: UserRecord | None = data.get("user_record")
+        if record is not None and record.id == user_id:  # its access status came with it
+            return self._access.allows(user_id, group, record.access_status)
+        return await self._access.is_allowed(user_id, group)
 
 
 # Answered for everyone: a refused user needs their ID to ask the owner for access.

@@ -1,11 +1,12 @@
 """Storage (SQLite or PostgreSQL): connection, migrations and repositories. The only place
 with SQL."""
 
-from storage.access import AccessEntry, AccessRepository, AccessStatus
+from storage.access import AccessEntry, AccessRepository
 from storage.conversations import ConversationRepository, ConversationSummary, StoredTurn
 from storage.db import Database
 from storage.messages import MessageRepository
 from storage.models import (
+    AccessStatus,
     ChatTurn,
     ConversationKey,
     ImageData,

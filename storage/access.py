@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 from storage.db import Database
-
-AccessStatus = Literal["allowed", "denied"]
+from storage.models import AccessStatus
 
 
 @dataclass(frozen=True, slots=True)

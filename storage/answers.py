@@ -9,7 +9,14 @@ from storage.conversations import ACTIVE_ID, owner
 from storage.db import Database, Transaction, in_transaction
 from storage.images import load_images
 from storage.inbox import mark_handled_in
-from storage.models import ChatTurn, ConversationKey, StoredAnswer, Summary, TurnSize
+from storage.models import (
+    ChatTurn,
+    ConversationKey,
+    ImageData,
+    StoredAnswer,
+    Summary,
+    TurnSize,
+)
 
 _ANSWER_COLUMNS = (
     "a.id, a.chat_id, a.user_id, a.thread_id, a.content, a.model, a.telegram_message_id,"
@@ -22,19 +29,36 @@ class AnswerRepository:
         self._db = db
 
     async def turn_sizes(
-        self, key: ConversationKey, *, before: int | None, after: int = 0, limit: int
+        self,
+        key: ConversationKey,
+        *,
+        before: int | None,
+        after: int = 0,
+        limit: int,
+        texts_within: int = 0,
     ) -> list[TurnSize]:
         """Up to `limit` turns of the active conversation with `after < id < before`, newest
-        first: sizes, not texts."""
+        first: sizes, and the texts of the newest turns whose lengths add up to at most
+        `texts_within` characters (what will surely be sent: one statement, not two)."""
         rows = await self._db.fetch_all(
-            "SELECT m.id, m.role, LENGTH(m.content) AS chars,"
+            "SELECT id, role, chars, images, CASE WHEN SUM(chars) OVER (ORDER BY id DESC"
+            " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) <= ? THEN content END AS content"
+            " FROM (SELECT m.id, m.role, m.content, LENGTH(m.content) AS chars,"
             " (SELECT COUNT(*) FROM message_images i WHERE i.message_id = m.id) AS images"
             f" FROM messages m WHERE m.conversation_id = ({ACTIVE_ID}) AND m.id < ? AND m.id > ?"
-            " ORDER BY m.id DESC LIMIT ?",
-            (*owner(key), before if before is not None else 2**62, after, limit),
+            " ORDER BY m.id DESC LIMIT ?) page ORDER BY id DESC",
+            (
+                texts_within,
+                *owner(key),
+                before if before is not None else 2**62,
+                after,
+                limit,
+            ),
         )
         return [
-            TurnSize(row["id"], row["role"], int(row["chars"] or 0), int(row["images"]))
+            TurnSize(
+                row["id"], row["role"], int(row["chars"] or 0), int(row["images"]), row["content"]
+            )
             for row in rows
         ]
 
@@ -47,7 +71,7 @@ class AnswerRepository:
             f"SELECT id, role, content FROM messages WHERE id IN ({marks}) ORDER BY id", ids
         )
         user_ids = [row["id"] for row in rows if row["role"] == "user"]
-        images = await load_images(self._db, user_ids, image_turns)
+        images = await self.images(user_ids, image_turns)
         return [
             ChatTurn(
                 role=row["role"],
@@ -57,6 +81,12 @@ class AnswerRepository:
             )
             for row in rows
         ]
+
+    async def images(
+        self, ids: Sequence[int], newest_turns: int
+    ) -> dict[int, tuple[ImageData, ...]]:
+        """The images of the newest `newest_turns` of these turns that have any, by turn id."""
+        return await load_images(self._db, ids, newest_turns)
 
     async def latest(self, key: ConversationKey) -> StoredAnswer | None:
         """The newest answer of the key's active conversation."""

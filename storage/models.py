@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["user", "assistant"]
+AccessStatus = Literal["allowed", "denied"]  # an admin's /allow or /deny
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class TurnSize:
     role: Role
     chars: int
     images: int
+    content: str | None = None  # read with the size when asked for and within the bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,8 @@ class UserRecord:
     chat_mode: str | None = None  # a /mode preset; None is the default assistant
     transcription_language: str | None = None  # ISO-639-1; None: detected
     voice_replies: str | None = None  # "on", "auto"; None: off
+    show_cost: bool = False  # a cost line under each answer (/usage)
+    access_status: AccessStatus | None = None  # the stored /allow or /deny, as read with it
 
     @property
     def person(self) -> Person:

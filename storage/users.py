@@ -47,7 +47,10 @@ class UserRepository:
         row = await self._db.fetch_one(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
             " username, first_name, last_name, web_search, video_model, chat_mode,"
-            " transcription_language, voice_replies FROM users WHERE id = ?",
+            " transcription_language, voice_replies, show_cost,"
+            # Read with the user, once per update, for the access check and the cost line.
+            " (SELECT status FROM access WHERE access.user_id = users.id) AS access_status"
+            " FROM users WHERE id = ?",
             (user_id,),
         )
         if row is None:
@@ -67,6 +70,8 @@ class UserRepository:
             chat_mode=row["chat_mode"],
             transcription_language=row["transcription_language"],
             voice_replies=row["voice_replies"],
+            show_cost=bool(row["show_cost"]),
+            access_status=row["access_status"],
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from storage import AccessRepository
+from storage import AccessRepository, AccessStatus
 
 AccessMode = Literal["invite", "open"]
 # No 0/O/1/I/L: the code is read from a log and typed by hand.
@@ -92,7 +92,12 @@ class AccessPolicy:
         """Whether `user_id` may use the bot; `chat_id` is the group, None in private."""
         if self.is_admin(user_id):
             return True
-        status = await self._repo.status(user_id)
+        return self.allows(user_id, chat_id, await self._repo.status(user_id))
+
+    def allows(self, user_id: int, chat_id: int | None, status: AccessStatus | None) -> bool:
+        """`is_allowed`, with the user's stored status already read (with their record)."""
+        if self.is_admin(user_id):
+            return True
         if status is not None:
             return status == "allowed"
         if user_id in self._allowed_ids or self._mode == "open":

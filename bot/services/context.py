@@ -32,6 +32,11 @@ def estimate_message_tokens(text: str, images: int = 0) -> int:
     return estimate_turn_tokens(len(text), images)
 
 
+def chars_within(tokens: int) -> int:
+    """The most characters turns estimated at `tokens` in all can have (see below)."""
+    return math.ceil(max(tokens, 0) * CHARS_PER_TOKEN)
+
+
 def estimate_turn_tokens(chars: int, images: int = 0) -> int:
     """A message known only by its length and how many images it has."""
     return MESSAGE_OVERHEAD_TOKENS + math.ceil(chars / CHARS_PER_TOKEN) + images * IMAGE_TOKENS

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.services.context import estimate_turn_tokens
+from bot.services.context import chars_within, estimate_turn_tokens
 from storage import ChatTurn, ConversationKey
 from storage.answers import AnswerRepository
 from storage.models import TurnSize
@@ -88,8 +88,14 @@ class HistoryReader:
         kept: list[TurnSize] = []
         left = allowance
         cursor = before
+        # The first page brings the texts of the turns that surely fit, too: most histories
+        # are then read in one statement.
+        texts = chars_within(allowance)
         while True:
-            page = await self._answers.turn_sizes(key, before=cursor, after=after, limit=PAGE)
+            page = await self._answers.turn_sizes(
+                key, before=cursor, after=after, limit=PAGE, texts_within=texts
+            )
+            texts = 0
             for size in page:
                 cost = estimate_turn_tokens(size.chars, size.images if images else 0)
                 if cost > left:
@@ -118,9 +124,21 @@ class HistoryReader:
         return await self._answers.turns(ids)
 
     async def _load(self, kept: list[TurnSize], images: bool) -> list[ChatTurn]:
-        return await self._answers.turns(
-            [size.id for size in kept], image_turns=self._image_turns if images else 0
-        )
+        # Images are looked for only when a kept turn has some.
+        pictured = [size.id for size in kept if size.images and size.role == "user"]
+        image_turns = self._image_turns if images and pictured else 0
+        if any(size.content is None for size in kept):
+            return await self._answers.turns([size.id for size in kept], image_turns=image_turns)
+        found = await self._answers.images(pictured, image_turns)
+        return [
+            ChatTurn(
+                role=size.role,
+                content=size.content or "",
+                images=found.get(size.id, ()),
+                id=size.id,
+            )
+            for size in reversed(kept)
+        ]
 
 
 def _without_orphan(kept: list[TurnSize], left_out: int) -> _Fit:

@@ -316,7 +316,7 @@ class Responder:
             notes.append(turn.i18n.get(key, model=model))  # Markdown, not HTML: unescaped
         if (
             outcome.record is not None
-            and await self.usage.wants_cost_line(turn.conversation.user_id)
+            and await self._wants_cost_line(turn)
             and (line := cost_line(turn.i18n, outcome.record))
         ):
             notes.append(line)
@@ -327,6 +327,11 @@ class Responder:
         if reopen:
             text = text[len(reopen) + 1 :]
         return "\n\n".join([text, *notes])
+
+    async def _wants_cost_line(self, turn: Turn) -> bool:
+        if turn.user.id == turn.conversation.user_id:
+            return turn.user.show_cost  # read with the user record when the update came
+        return await self.usage.wants_cost_line(turn.conversation.user_id)
 
     async def _explain_failure(self, turn: Turn, outcome: ChatOutcome, model: str) -> None:
         if outcome.limit is not None:

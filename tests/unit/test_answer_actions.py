@@ -15,7 +15,7 @@ from aiogram.types import Message
 
 from bot.app import warn_about_retired
 from bot.config import Settings
-from bot.services.context import with_summary
+from bot.services.context import chars_within, with_summary
 from bot.services.documents import file_block
 from bot.services.history import HistoryReader
 from bot.services.summary import SUMMARY_INSTRUCTION
@@ -196,12 +196,14 @@ async def test_history_is_read_only_as_far_as_the_budget_reaches(db: Database) -
         await messages.append_exchange(key, f"question {number}", f"answer {number}", "m", None)
     answers_repo = AnswerRepository(db)
     pages: list[int] = []
+    texts: list[str] = []  # read with the sizes
     loaded: list[int] = []
     read_sizes, read_turns = answers_repo.turn_sizes, answers_repo.turns
 
     async def sizes(*args: Any, **kwargs: Any) -> list[TurnSize]:
         page = await read_sizes(*args, **kwargs)
         pages.append(len(page))
+        texts.extend(size.content for size in page if size.content is not None)
         return page
 
     async def turns(ids: Sequence[int], **kwargs: Any) -> list[ChatTurn]:
@@ -214,7 +216,9 @@ async def test_history_is_read_only_as_far_as_the_budget_reaches(db: Database) -
     assert history.trimmed
     assert [t.content for t in history.turns][-2:] == ["question 399", "answer 399"]
     assert history.turns[0].role == "user"
-    assert len(pages) == 1 and len(loaded) == len(history.turns) < 20
+    assert len(pages) == 1 and len(history.turns) < 20
+    # The texts came with the sizes, no more of them than the allowance can hold.
+    assert not loaded and sum(map(len, texts)) <= chars_within(100)
 
     everything = await HistoryReader(answers_repo, image_turns=0).read(key, 1_000_000)
     assert not everything.trimmed and len(everything.turns) == 800

@@ -18,6 +18,7 @@ from storage import (
     UsageRepository,
     UserRepository,
 )
+from storage.answers import AnswerRepository
 from storage.inbox import InboxRepository, NewUpdate
 from storage.leases import LeaseRepository
 from storage.migrations import MIGRATIONS
@@ -118,6 +119,13 @@ async def test_only_the_newest_image_turns_keep_images(store: Database) -> None:
         (ImageData("image/jpeg", bytes([1, 0, 255])),),
         (ImageData("image/jpeg", bytes([2, 0, 255])),),
     ]
+    # Sizes, newest first, with the texts that fit in 4 characters.
+    sizes = await AnswerRepository(store).turn_sizes(key, before=None, limit=3, texts_within=4)
+    assert [(s.role, s.chars, s.images, s.content) for s in sizes] == [
+        ("assistant", 2, 0, "a2"),
+        ("user", 2, 1, "q2"),
+        ("assistant", 2, 0, None),
+    ]
 
 
 async def test_trim_notices_and_retention(store: Database) -> None:
@@ -139,6 +147,10 @@ async def test_user_settings(store: Database) -> None:
     await users.set_reasoning_effort(8, "high")
     await users.set_missing_model_notified(8, "gone/model")
     assert await users.show_cost(8)
+    record = await users.get(8)
+    assert record is not None and record.show_cost and record.access_status is None
+    await AccessRepository(store).set_status(8, "denied", 1)
+    assert (await users.ensure(8, "ru")).access_status == "denied"
     assert await users.missing_model_notified(8) == "gone/model"
     assert await users.count() == 1
     assert (await users.people([8, 9])).keys() == {8}
