@@ -32,8 +32,12 @@ def test_an_old_answer_replied_to_and_a_split_paste_answered_once(bot: BotHarnes
     for piece in pieces:
         bot.telegram.inject(updates.private_text(USER, piece))
     wait_until(lambda: len(bot.polza.chat_requests()) >= 4, what="the request for the paste")
-    bot.telegram.wait_for_messages(USER, 4)
+    merged = "\n\n".join(p.strip() for p in pieces)
+    # The echo is longer than one Telegram message: it arrives whole, cut between paragraphs.
+    wait_until(
+        lambda: "\n\n".join(bot.telegram.sent_texts(USER)[3:]) == f"Echo: {merged}",
+        what="the whole answer to the paste",
+    )
     requests = bot.polza.chat_requests()
     assert len(requests) == 4
-    assert requests[3]["messages"][-1]["content"] == "\n\n".join(p.strip() for p in pieces)
-    assert len(bot.telegram.sent_texts(USER)) == 4
+    assert requests[3]["messages"][-1]["content"] == merged
