@@ -12,6 +12,7 @@ import sys
 from pydantic import ValidationError
 
 from bot.cli import parse_args
+from bot.collector import pause_for_start_up
 from bot.config import Settings
 from bot.logging_setup import setup_logging
 from bot.settings_problems import settings_problems
@@ -41,6 +42,7 @@ def main() -> None:
         raise SystemExit(migrate(args.source, args.target, force=args.force))
     settings = load_settings()
     setup_logging(settings.log_level, settings.secrets(), settings.log_format)
+    pause_for_start_up()  # until polling starts (bot.lifecycle resumes it)
     from bot.lifecycle import run
 
     try:

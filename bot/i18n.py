@@ -16,6 +16,7 @@ from aiogram_i18n import I18nContext, I18nMiddleware
 from aiogram_i18n.cores import FluentRuntimeCore
 from aiogram_i18n.managers import BaseManager
 
+from bot.lazy_fluent import LazyFluentCore
 from bot.services.errors import PolzaError, PolzaErrorKind
 from storage import UserRecord, UserRepository
 
@@ -79,7 +80,7 @@ def setup_i18n(
     dispatcher: Dispatcher, users: UserRepository, default_language: str
 ) -> FluentRuntimeCore:
     """Register the i18n middleware (as an outer update middleware) and return its core."""
-    core = FluentRuntimeCore(path=LOCALES_DIR / "{locale}", default_locale=default_language)
+    core = LazyFluentCore(path=LOCALES_DIR / "{locale}", default_locale=default_language)
     I18nMiddleware(
         core=core,
         manager=UserLanguageManager(users, default_language),

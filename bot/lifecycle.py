@@ -8,9 +8,11 @@ import signal
 from contextlib import AsyncExitStack
 
 from aiogram import Bot, Dispatcher
+from aiogram_i18n.cores import FluentRuntimeCore
 
 from bot.aiogram_tuning import pin_response_types
 from bot.app import App, build_dispatcher, open_app
+from bot.collector import resume_after_start_up
 from bot.config import Settings
 from bot.i18n import SUPPORTED_LANGUAGES
 from bot.polling import DurablePolling, ReplayLimits
@@ -49,26 +51,6 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     response_types = pin_response_types()  # referenced until the bot stops
     stack.callback(lambda: response_types)
 
-    async def on_startup(bot: Bot) -> None:
-        me = await bot.me()
-        logger.info("Started as @%s (id %s)", me.username, me.id)
-        if not me.can_read_all_group_messages:
-            logger.warning(
-                "Privacy mode is on: in groups the bot only sees commands, replies to it and"
-                " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
-            )
-        try:
-            await register_command_menus(
-                bot,
-                i18n_core,
-                app.deps.access.admin_ids,  # paired admins too
-                SUPPORTED_LANGUAGES,
-                default_language=settings.default_language,
-            )
-        except Exception:
-            logger.warning("Could not register the command menu", exc_info=True)
-
-    dp.startup.register(on_startup)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -78,12 +60,17 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
     # The model list is wanted by most first requests: load it while the bot starts.
     warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
     stack.callback(warm_up.cancel)
+    dp.startup.register(_introduce)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)
+    # No update needs the menus: they are set while the bot already polls.
+    menus = asyncio.create_task(_set_command_menus(app, i18n_core))
+    stack.callback(menus.cancel)
     await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
     app.housekeeping.start()
     if not settings.webhook_url:
         logger.info("Polling")
+    resume_after_start_up()
     await poll_until_stopped(
         poller, stop, app.image_jobs, settings.shutdown_grace_seconds, dispatcher=dp, bots=[bot]
     )
@@ -135,6 +122,31 @@ def _intake(app: App, dp: Dispatcher, limits: ReplayLimits) -> DurablePolling:
         limits=limits,
         metrics=metrics,
     )
+
+
+async def _introduce(bot: Bot) -> None:
+    """Who the bot is; a rejected token stops the start here (getMe is the first call)."""
+    me = await bot.me()
+    logger.info("Started as @%s (id %s)", me.username, me.id)
+    if not me.can_read_all_group_messages:
+        logger.warning(
+            "Privacy mode is on: in groups the bot only sees commands, replies to it and"
+            " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
+        )
+
+
+async def _set_command_menus(app: App, i18n_core: FluentRuntimeCore) -> None:
+    settings = app.deps.settings
+    try:
+        await register_command_menus(
+            app.bot,
+            i18n_core,
+            app.deps.access.admin_ids,  # paired admins too
+            SUPPORTED_LANGUAGES,
+            default_language=settings.default_language,
+        )
+    except Exception:
+        logger.warning("Could not register the command menu", exc_info=True)
 
 
 async def _warm_up(catalogue: ModelCatalogue) -> None:

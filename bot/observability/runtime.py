@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import httpx2
 from prometheus_client import CollectorRegistry
@@ -16,9 +17,11 @@ from bot.config import Settings
 from bot.observability.alerts import AdminAlerts, Alert, Send
 from bot.observability.answers import AnswerJournal
 from bot.observability.balance_watch import BalanceSource, BalanceWatch
-from bot.observability.health import HealthServer
 from bot.observability.metrics import Metrics
 from bot.observability.polza_http import watched_http_client
+
+if TYPE_CHECKING:
+    from bot.observability.health import HealthServer
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class Operations:
     ) -> None:
         settings = self._settings
         if settings.health_port:
+            from bot.observability.health import HealthServer  # aiohttp's server only if used
+
             self._health = HealthServer(
                 host=settings.health_host,
                 port=settings.health_port,

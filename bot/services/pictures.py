@@ -16,8 +16,10 @@ import enum
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_SIDE = 2048
 JPEG_QUALITY = 85
@@ -48,6 +50,8 @@ class ImageInfo:
 
 def image_info(data: bytes) -> ImageInfo | None:
     """Format and size from the header (no decoding); None when it is not a known picture."""
+    from PIL import Image, UnidentifiedImageError  # Pillow only once pictures come in
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -61,6 +65,8 @@ def image_info(data: bytes) -> ImageInfo | None:
 
 def normalise(data: bytes) -> bytes:
     """The picture as a JPEG of at most MAX_SIDE px a side. Raises `PictureError`."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -83,6 +89,8 @@ def normalise(data: bytes) -> bytes:
 
 
 def _rgb(image: Image.Image) -> Image.Image:
+    from PIL import Image
+
     if image.mode == "RGB":
         return image
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
