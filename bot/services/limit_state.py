@@ -4,17 +4,16 @@ Redis (REDIS_URL), shared by every replica.
 Redis keeps a user's rate window as a sorted set of arrival times, checked and counted by
 one script (atomic), and each budget hold as a member of two sorted sets (the user's and
 everyone's) scored by when it expires, so holds of a replica killed mid-call lapse by
-themselves. Checking a new hold against the room the budgets leave and adding it is one
-script too (one round trip, atomic: two replicas cannot both take the last room).
+themselves. Adding a hold and summing the holds it joins is one script too (one round trip,
+atomic), so of two reservations on any replicas the later one counts the earlier one's hold.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import deque
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Literal, Protocol
+from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -26,31 +25,14 @@ HOLD_SECONDS = 2 * 3600
 PREFIX = "polza-bot:limits:"
 
 
-@dataclass(frozen=True, slots=True)
-class Room:
-    """What the budgets leave for holds (budget − spent), None where there is no budget."""
-
-    mine: Decimal | None = None
-    everyone: Decimal | None = None
-
-
-class NoRoom(Exception):
-    """A hold would take the holds of `scope` past their room."""
-
-    def __init__(self, scope: Literal["mine", "everyone"]) -> None:
-        super().__init__(scope)
-        self.scope = scope
-
-
 class LimitState(Protocol):
     async def held(self, user_id: int) -> tuple[Decimal, Decimal]:
         """Rubles on hold for `user_id`, and for everyone."""
         ...
 
-    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
-        """Hold `amount` for `user_id` unless everyone's holds + it would pass
-        `room.everyone` or the user's `room.mine` (`NoRoom` raised, nothing held); checking
-        and holding cannot interleave with another hold. Returns the hold's token."""
+    async def hold(self, user_id: int, amount: Decimal) -> tuple[str, Decimal, Decimal]:
+        """Hold `amount` for `user_id`; its token, and the rubles then on hold for the user
+        and for everyone, this hold included (adding and summing are one atomic step)."""
         ...
 
     async def release(self, user_id: int, token: str) -> None: ...
@@ -73,16 +55,11 @@ class MemoryLimitState:
         everyone = sum((sum(h.values(), Decimal(0)) for h in self._holds.values()), Decimal(0))
         return mine, everyone
 
-    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
-        # No await here: checking and holding cannot interleave with another hold.
-        mine, everyone = self._held(user_id)
-        if room.everyone is not None and everyone + amount > room.everyone:
-            raise NoRoom("everyone")
-        if room.mine is not None and mine + amount > room.mine:
-            raise NoRoom("mine")
+    async def hold(self, user_id: int, amount: Decimal) -> tuple[str, Decimal, Decimal]:
+        # No await here: adding and summing cannot interleave with another hold.
         token = uuid.uuid4().hex
         self._holds.setdefault(user_id, {})[token] = amount
-        return token
+        return (token, *self._held(user_id))
 
     async def release(self, user_id: int, token: str) -> None:
         holds = self._holds.get(user_id, {})
@@ -116,13 +93,16 @@ return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
 """
 
 
-# Amounts in the hold script are whole micro-rubles (exact in Lua's doubles); members are
-# "token:rubles:micros", the rubles for `held`.
+# Amounts in the hold script are whole micro-rubles (exact in Lua's doubles), rounded up;
+# members are "token:rubles:micros", the rubles for `held`.
 MICROS = Decimal(1_000_000)
 
 _HOLD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], now + ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], now + ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 local function held(key)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   local sum = 0
@@ -131,22 +111,8 @@ local function held(key)
   end
   return sum
 end
-local amount = tonumber(ARGV[2])
-local everyone = held(KEYS[2])
-if ARGV[4] ~= '' and everyone + amount > tonumber(ARGV[4]) then return 'everyone' end
-local mine = held(KEYS[1])
-if ARGV[3] ~= '' and mine + amount > tonumber(ARGV[3]) then return 'mine' end
-redis.call('ZADD', KEYS[1], now + ARGV[5], ARGV[1])
-redis.call('ZADD', KEYS[2], now + ARGV[5], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return false
+return {held(KEYS[1]), held(KEYS[2])}
 """
-
-
-def _micros(rubles: Decimal | None, rounding: str) -> str:
-    if rubles is None:
-        return ""
-    return str(int((rubles * MICROS).to_integral_value(rounding)))
 
 
 class RedisLimitState:
@@ -164,23 +130,14 @@ class RedisLimitState:
         members = await self._redis.zrange(key, 0, -1)
         return sum((Decimal(m.decode().split(":")[1]) for m in members), Decimal(0))
 
-    async def hold(self, user_id: int, amount: Decimal, room: Room) -> str:
-        # Holds round up and room rounds down: never more than the budgets in rubles.
-        needed = _micros(amount, ROUND_CEILING)
-        member = f"{uuid.uuid4().hex}:{amount}:{needed}"
-        refused = await self._hold(
-            keys=[self._user_key(user_id), PREFIX + "holds"],
-            args=[
-                member,
-                needed,
-                _micros(room.mine, ROUND_FLOOR),
-                _micros(room.everyone, ROUND_FLOOR),
-                HOLD_SECONDS,
-            ],
+    async def hold(self, user_id: int, amount: Decimal) -> tuple[str, Decimal, Decimal]:
+        # Rounded up: the sums are never less than the rubles held.
+        micros = int((amount * MICROS).to_integral_value(ROUND_CEILING))
+        member = f"{uuid.uuid4().hex}:{amount}:{micros}"
+        mine, everyone = await self._hold(
+            keys=[self._user_key(user_id), PREFIX + "holds"], args=[member, HOLD_SECONDS]
         )
-        if refused is not None:
-            raise NoRoom("everyone" if refused == b"everyone" else "mine")
-        return member
+        return member, Decimal(int(mine)) / MICROS, Decimal(int(everyone)) / MICROS
 
     async def release(self, user_id: int, token: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:

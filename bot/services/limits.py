@@ -19,6 +19,7 @@ restart), or Redis with REDIS_URL, shared by every replica (bot.services.limit_s
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
-from bot.services.limit_state import LimitState, MemoryLimitState, NoRoom, Room
+from bot.services.limit_state import LimitState, MemoryLimitState
 from bot.services.usage import day_bounds
 from storage import UsageRepository
 
@@ -112,26 +113,33 @@ class SpendingGuard:
         budgeted = self._budget > 0 and not self._is_admin(user_id)
         if self._global_budget <= 0 and not budgeted:
             return Hold(self._state, user_id, amount, None)  # no budget to count it against
-        room = Room()
-        if self._global_budget > 0:
-            spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
-            room = Room(everyone=self._global_budget - spent)
-        if budgeted:
-            spent = Decimal(str(await self._ledger.total_cost(user_id, since=start.timestamp())))
-            room = Room(self._budget - spent, room.everyone)
-        # The spend is read first; checking the holds and adding this one is one atomic step
-        # of the state, so two reservations (on any replicas) cannot both take the last room.
+        # Hold first, then read the spend. A call ending meanwhile writes its ledger row before
+        # it releases its hold, so its cost is in the holds summed with ours or in the spend
+        # read after (never in neither); of two reservations on any replicas, the later one
+        # counts the earlier one's hold. A refused reservation gives its hold back.
+        token, held, held_total = await self._state.hold(user_id, amount)
+        hold = Hold(self._state, user_id, amount, token)
         try:
-            token = await self._state.hold(user_id, amount, room)
-        except NoRoom as full:
-            if full.scope == "everyone":
-                verdict = LimitVerdict(
-                    "global_budget", next_start, until_midnight, self._global_budget
+            if self._global_budget > 0:
+                spent = Decimal(str(await self._ledger.spent_by_everyone(start.timestamp())))
+                if spent + held_total > self._global_budget:
+                    raise LimitExceeded(
+                        LimitVerdict(
+                            "global_budget", next_start, until_midnight, self._global_budget
+                        )
+                    )
+            if budgeted:
+                spent = Decimal(
+                    str(await self._ledger.total_cost(user_id, since=start.timestamp()))
                 )
-            else:
-                verdict = LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
-            raise LimitExceeded(verdict) from None
-        return Hold(self._state, user_id, amount, token)
+                if spent + held > self._budget:
+                    raise LimitExceeded(
+                        LimitVerdict("daily_budget", next_start, until_midnight, self._budget)
+                    )
+        except BaseException:
+            await asyncio.shield(hold.release())
+            raise
+        return hold
 
     async def reserved(self, user_id: int) -> Decimal:
         return (await self._state.held(user_id))[0]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.limits import SpendingGuard
+from bot.services.limits import LimitExceeded, SpendingGuard
 from bot.services.usage import day_bounds
 from storage import Database, UsageRecord, UsageRepository
 
@@ -122,3 +123,43 @@ def test_day_bounds_follow_the_zone_and_its_clock_changes() -> None:
     spring = datetime(2026, 3, 29, 12, tzinfo=berlin).timestamp()
     start, following = day_bounds(spring, berlin)
     assert following.timestamp() - start.timestamp() == 23 * 3600
+
+
+class LedgerEndingACall:
+    """A ledger whose spend read lets another call end right after it: that call's row is
+    written and its hold released before the reservation goes on (what another replica or
+    task may do)."""
+
+    def __init__(self, ledger: UsageRepository) -> None:
+        self._ledger = ledger
+        self.ending: Callable[[], Awaitable[None]] | None = None
+
+    async def total_cost(self, user_id: int, since: float) -> float:
+        spent = await self._ledger.total_cost(user_id, since=since)
+        ending, self.ending = self.ending, None
+        if ending is not None:
+            await ending()
+        return spent
+
+    async def spent_by_everyone(self, since: float) -> float:
+        return await self._ledger.spent_by_everyone(since)
+
+
+async def test_a_call_that_ends_during_a_reservation_still_counts(
+    ledger: UsageRepository,
+) -> None:
+    clock = Clock(time.time())
+    racing = LedgerEndingACall(ledger)
+    limits = SpendingGuard(
+        cast(UsageRepository, racing), 10, 0, {ADMIN}.__contains__, clock=clock, tz=MOSCOW
+    )
+    first = await limits.reserve(USER, Decimal(6))
+
+    async def first_call_ends() -> None:
+        await spend(ledger, 6)  # the row is written before the hold goes
+        await first.release()
+
+    racing.ending = first_call_ends
+    with pytest.raises(LimitExceeded):
+        await limits.reserve(USER, Decimal(6))  # 6 spent + 6 would pass 10
+    assert await limits.reserved(USER) == 0, "the refused reservation holds nothing"
