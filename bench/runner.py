@@ -100,7 +100,7 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
     from bench.scenarios.latency import run_latency
     from bench.scenarios.rate import run_profile, run_rate
     from bench.scenarios.replicas import run_replicas
-    from bench.scenarios.startup import run_startup
+    from bench.scenarios.startup import compile_bytecode, run_startup
     from bench.scenarios.storage import run_storage
 
     selected: set[str] = args.selected
@@ -123,6 +123,8 @@ def run(args: argparse.Namespace, config: Config) -> tuple[list[ScenarioResult],
             stack.start_bot(label, kind)
 
     try:
+        say("compiling bytecode (as a deployed bot has it)")
+        compile_bytecode()  # every bot start below is a start-up sample
         if selected & {"latency", "rate", "concurrency", "startup", "replicas"}:
             say("starting fake Telegram and fake Polza")
             stack.start_fakes()
