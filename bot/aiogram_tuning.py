@@ -1,44 +1,17 @@
-"""Two aiogram costs that showed up in the benchmark's profile, removed at start-up.
+"""An aiogram cost that showed up in the benchmark's profile, removed at start-up.
 
-* aiogram 3.31 runs every synchronous filter (all magic `F` filters) through
-  `asyncio.to_thread`: a thread hop per filter per update, for a microsecond of work.
-  `run_sync_filters_inline` makes those filters awaitable so they run on the loop.
-* aiogram validates each Bot API answer with `Response[method.__returning__]`; pydantic keeps
-  such parametrised classes only weakly, so they are rebuilt (milliseconds each) after garbage
-  collection. `pin_response_types` keeps them alive for the methods the bot calls.
+aiogram 3.31 runs every synchronous filter (all magic `F` filters) through `asyncio.to_thread`:
+a thread hop per filter per update, for a microsecond of work. `run_sync_filters_inline` makes
+those filters awaitable so they run on the loop. (The other one, answer types rebuilt after
+garbage collection, is kept away by `bot.telegram.json_session`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
-from aiogram import methods as api
-from aiogram.methods.base import Response
-
-CALLED_METHODS: tuple[type[api.TelegramMethod[Any]], ...] = (
-    api.AnswerCallbackQuery,
-    api.DeleteMessage,
-    api.EditMessageReplyMarkup,
-    api.EditMessageText,
-    api.GetFile,
-    api.GetMe,
-    api.GetUpdates,
-    api.SendChatAction,
-    api.SendDocument,
-    api.SendMessage,
-    api.SendMessageDraft,
-    api.SendPhoto,
-    api.SetMyCommands,
-)
-
-
-def pin_response_types(
-    methods: Iterable[type[api.TelegramMethod[Any]]] = CALLED_METHODS,
-) -> list[Any]:
-    """Build the response classes once; keep the returned list for the process's lifetime."""
-    return [Response[method.__returning__] for method in methods]  # type: ignore[name-defined]
 
 
 def _inline(callback: Callable[..., Any]) -> Callable[..., Any]:

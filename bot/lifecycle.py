@@ -10,7 +10,6 @@ from contextlib import AsyncExitStack
 from aiogram import Bot, Dispatcher
 from aiogram_i18n.cores import FluentRuntimeCore
 
-from bot.aiogram_tuning import pin_response_types
 from bot.app import App, build_dispatcher, open_app
 from bot.collector import resume_after_start_up
 from bot.config import Settings
@@ -48,9 +47,6 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
             settings.default_language,
         )
     )
-    response_types = pin_response_types()  # referenced until the bot stops
-    stack.callback(lambda: response_types)
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -4,6 +4,10 @@ aiogram builds a multipart form for every call (a part per parameter, nested obj
 to strings one by one); the benchmark's profile showed that encoding, and the fake Telegram
 decoding it, on every message. Telegram takes `application/json` bodies for any call without
 a file, so those go as JSON; a call that uploads a file keeps aiogram's multipart form.
+
+aiogram validates each answer with `Response[method.__returning__]`; pydantic keeps such
+parametrised classes only weakly, so after a garbage collection they are rebuilt (milliseconds
+each). The session keeps each one it used, built on the first call of its method.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError
 
@@ -22,6 +26,23 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 class JsonBodySession(AiohttpSession):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._response_types: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
+
+    def check_response(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        status_code: int,
+        content: str,
+    ) -> Response[TelegramType]:
+        method_type = type(method)
+        if method_type not in self._response_types:
+            returning = method.__returning__
+            self._response_types[method_type] = Response[returning]  # type: ignore[valid-type]
+        return super().check_response(bot, method, status_code, content)
+
     async def make_request(
         self,
         bot: Bot,

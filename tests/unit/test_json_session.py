@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,11 +12,13 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.methods.base import Response
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
+    Message,
 )
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -89,3 +93,16 @@ async def test_a_file_goes_as_multipart(telegram: tuple[Bot, list[dict[str, Any]
     body = entry["body"]
     assert body["caption"] == "Export" and body["chat_id"] == "42"
     assert body["document"].startswith("attach://") and "<file>" in body.values()
+
+
+async def test_an_answer_type_outlives_garbage_collection(
+    telegram: tuple[Bot, list[dict[str, Any]]],
+) -> None:
+    # pydantic holds `Response[Message]` weakly: without the session's reference, a collection
+    # drops it and the next answer builds the class again (milliseconds per call).
+    bot, _ = telegram
+    await bot.send_message(42, "one")
+    first = weakref.ref(Response[Message])
+    gc.collect()
+    await bot.send_message(42, "two")
+    assert first() is Response[Message]
