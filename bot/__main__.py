@@ -1,26 +1,30 @@
 """Entry point: `python -m bot` runs the bot, `python -m bot doctor` checks the setup.
 
-Only the settings and the command line are imported up front: a missing or malformed setting
+Only the command line is parsed before the settings are read: a missing or malformed setting
 is reported in well under a second, before the several seconds that importing aiogram takes.
+Everything heavier is imported with the garbage collector paused (see `bot.collector`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from bot.cli import parse_args
 from bot.collector import pause_for_start_up
-from bot.config import Settings
-from bot.logging_setup import setup_logging
-from bot.settings_problems import settings_problems
-from bot.shutdown import skip_final_collection
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def load_settings() -> Settings:
     """Settings, or one clear line per problem and exit code 2."""
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+    from bot.settings_problems import settings_problems
+
     try:
         return Settings()  # filled from the environment
     except ValidationError as error:
@@ -40,10 +44,13 @@ def main() -> None:
         from bot.migrate_command import migrate
 
         raise SystemExit(migrate(args.source, args.target, force=args.force))
-    settings = load_settings()
-    setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     pause_for_start_up()  # until polling starts (bot.lifecycle resumes it)
+    settings = load_settings()
+    from bot.logging_setup import setup_logging
+
+    setup_logging(settings.log_level, settings.secrets(), settings.log_format)
     from bot.lifecycle import run
+    from bot.shutdown import skip_final_collection
 
     try:
         asyncio.run(run(settings))

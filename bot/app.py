@@ -206,7 +206,9 @@ async def open_app(
         base_url=settings.polza_base_url,
         api_key=settings.polza_api_key.get_secret_value(),
         timeout=settings.polza_timeout_seconds,
-        http_client=ops.polza_http_client(),
+        http_client=ops.polza_http_client(
+            bot.session.tls if isinstance(bot.session, JsonBodySession) else None
+        ),
     )
     stack.push_async_callback(polza_sdk.close)
     catalogue = ModelCatalogue(

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.observability.metrics import Metrics
+from bot.observability.prometheus import PrometheusMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class HealthServer:
         *,
         host: str,
         port: int,
-        metrics: Metrics,
+        metrics: PrometheusMetrics,
         loop_alive: Callable[[], bool],
         database_ok: Callable[[], Awaitable[bool]],
     ) -> None:

@@ -6,6 +6,7 @@ the balance) in one place, whichever service made it.
 
 from __future__ import annotations
 
+import ssl
 import time
 
 import httpx2
@@ -17,8 +18,11 @@ from bot.services.polza_transport import polza_http_client
 _STARTED = "bot_started_at"
 
 
-def watched_http_client(metrics: Metrics, alerts: AdminAlerts) -> httpx2.AsyncClient:
-    """The bot's Polza HTTP client, reporting to `metrics`/`alerts`."""
+def watched_http_client(
+    metrics: Metrics, alerts: AdminAlerts, tls: ssl.SSLContext | None = None
+) -> httpx2.AsyncClient:
+    """The bot's Polza HTTP client, reporting to `metrics`/`alerts` (`tls`: see
+    `polza_transport.polza_http_client`)."""
 
     async def on_request(request: httpx2.Request) -> None:
         request.extensions[_STARTED] = time.monotonic()
@@ -34,4 +38,4 @@ def watched_http_client(metrics: Metrics, alerts: AdminAlerts) -> httpx2.AsyncCl
         elif response.status_code == 402:
             alerts.raise_alert(AlertKind.POLZA_BALANCE)
 
-    return polza_http_client(event_hooks={"request": [on_request], "response": [on_response]})
+    return polza_http_client(tls, event_hooks={"request": [on_request], "response": [on_response]})

@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry
 from bot.observability.alerts import AdminAlerts, Alert, AlertKind
 from bot.observability.answers import AnswerJournal
 from bot.observability.instrumented import JournaledTranscription
-from bot.observability.metrics import Metrics
 from bot.observability.polza_http import watched_http_client
+from bot.observability.prometheus import PrometheusMetrics
 from bot.services.audio import AudioChunk
 from bot.services.errors import PolzaError, PolzaErrorKind
 from bot.services.metering import Meter
@@ -23,7 +23,7 @@ from tests.unit.conftest import POLZA_TEST_KEY
 MODEL = "openai/whisper-1"
 
 
-def sample(metrics: Metrics, name: str) -> float:
+def sample(metrics: PrometheusMetrics, name: str) -> float:
     for line in metrics.render().decode().splitlines():
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
@@ -43,7 +43,7 @@ async def test_a_402_is_measured_alerted_and_journaled_once(
     async def send(alert: Alert) -> None:
         sent.append(alert)
 
-    metrics = Metrics(CollectorRegistry())
+    metrics = PrometheusMetrics(CollectorRegistry())
     alerts = AdminAlerts(send, metrics=metrics)
     client = openai.AsyncOpenAI(
         base_url=str(server.make_url("/api/v1")),

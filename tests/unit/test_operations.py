@@ -17,7 +17,8 @@ from bot.observability.alerts import AdminAlerts, Alert, AlertKind
 from bot.observability.answers import AnswerJournal, AnswerReport
 from bot.observability.balance_watch import BalanceWatch
 from bot.observability.health import HealthServer
-from bot.observability.metrics import Metrics, polza_endpoint
+from bot.observability.metrics import polza_endpoint
+from bot.observability.prometheus import PrometheusMetrics
 from bot.services.balance import Balance
 from bot.services.errors import PolzaError, PolzaErrorKind
 from storage import Database, Person, UserRepository
@@ -44,7 +45,7 @@ class Outbox:
         return [alert.kind for alert in self.sent]
 
 
-def sample(metrics: Metrics, name: str) -> float:
+def sample(metrics: PrometheusMetrics, name: str) -> float:
     for line in metrics.render().decode().splitlines():
         if line.startswith(name + " "):
             return float(line.rsplit(" ", 1)[1])
@@ -102,7 +103,7 @@ async def test_a_failing_delivery_does_not_break_the_caller(clock: Clock) -> Non
     async def broken(alert: Alert) -> None:
         raise RuntimeError("telegram is down")
 
-    metrics = Metrics(CollectorRegistry())
+    metrics = PrometheusMetrics(CollectorRegistry())
     alerts = AdminAlerts(broken, clock=clock, metrics=metrics)
     assert alerts.raise_alert(AlertKind.LOW_BALANCE, balance="1.00", threshold="50.00")
     await alerts.close()
@@ -110,7 +111,7 @@ async def test_a_failing_delivery_does_not_break_the_caller(clock: Clock) -> Non
 
 
 def test_metrics_count_what_happened() -> None:
-    metrics = Metrics(CollectorRegistry())
+    metrics = PrometheusMetrics(CollectorRegistry())
     metrics.update_received()
     metrics.update_received()
     metrics.updates_replayed(3)
@@ -139,7 +140,7 @@ def test_metrics_count_what_happened() -> None:
 
 
 def test_two_metrics_objects_do_not_share_counters() -> None:
-    first, second = Metrics(CollectorRegistry()), Metrics(CollectorRegistry())
+    first, second = PrometheusMetrics(CollectorRegistry()), PrometheusMetrics(CollectorRegistry())
     first.update_received()
     assert sample(first, "bot_updates_received_total") == 1
     assert sample(second, "bot_updates_received_total") == 0
@@ -173,7 +174,7 @@ class FixedBalance:
 async def test_the_balance_watch_alerts_under_the_threshold_only(
     clock: Clock, outbox: Outbox
 ) -> None:
-    metrics = Metrics(CollectorRegistry())
+    metrics = PrometheusMetrics(CollectorRegistry())
     alerts = AdminAlerts(outbox, clock=clock)
     source = FixedBalance(Balance(amount=Decimal("120"), available=Decimal("80.5")))
     watch = BalanceWatch(source, alerts, metrics, threshold_rub=100, interval_seconds=300)
@@ -202,7 +203,7 @@ def test_the_answer_line_carries_no_words_and_json_masks_secrets() -> None:
     journal_logger.addHandler(handler)
     journal_logger.setLevel(logging.INFO)
     try:
-        AnswerJournal(Metrics(CollectorRegistry())).finished(
+        AnswerJournal(PrometheusMetrics(CollectorRegistry())).finished(
             AnswerReport(
                 kind="chat",
                 user_id=7,
@@ -252,7 +253,7 @@ async def test_healthz_is_503_when_the_loop_stalls_or_the_database_fails() -> No
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    metrics = Metrics(CollectorRegistry())
+    metrics = PrometheusMetrics(CollectorRegistry())
     metrics.update_received()
     server = HealthServer(
         host="127.0.0.1",
