@@ -53,17 +53,14 @@ async def serve(app: App, stack: AsyncExitStack) -> None:
         loop.add_signal_handler(sig, stop.set)
     limits = ReplayLimits(settings.replay_max_attempts, settings.replay_max_age_seconds)
     poller = _intake(app, dp, limits)
-    # The model list is wanted by most first requests: load it while the bot starts.
-    warm_up = asyncio.create_task(_warm_up(app.deps.catalogue))
-    stack.callback(warm_up.cancel)
+    # What no update waits for starts once updates can come in (an update that needs the
+    # model list before then loads it itself).
+    after_start = asyncio.create_task(_once_receiving(poller, app, i18n_core))
+    stack.callback(after_start.cancel)
     dp.startup.register(_introduce)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)
-    # No update needs the menus: they are set while the bot already polls.
-    menus = asyncio.create_task(_set_command_menus(app, i18n_core))
-    stack.callback(menus.cancel)
     await app.ops.start(loop_alive=poller.alive, balance=app.deps.balance_service)
-    app.housekeeping.start()
     if not settings.webhook_url:
         logger.info("Polling")
     resume_after_start_up()
@@ -129,6 +126,14 @@ async def _introduce(bot: Bot) -> None:
             "Privacy mode is on: in groups the bot only sees commands, replies to it and"
             " some mentions (BotFather: /setprivacy → Disable, then re-add the bot)"
         )
+
+
+async def _once_receiving(poller: DurablePolling, app: App, i18n_core: FluentRuntimeCore) -> None:
+    """The model list (wanted by most first requests), the command menus and housekeeping,
+    started once the first poll is out, so that none of them delays it."""
+    await poller.receiving.wait()
+    app.housekeeping.start()
+    await asyncio.gather(_warm_up(app.deps.catalogue), _set_command_menus(app, i18n_core))
 
 
 async def _set_command_menus(app: App, i18n_core: FluentRuntimeCore) -> None:

@@ -104,6 +104,8 @@ class DurablePolling:
         self._tasks: set[asyncio.Task[None]] = set()
         self._polling: asyncio.Task[None] | None = None
         self._last_progress: float | None = None
+        # Set once updates can come in: start-up work that no update waits for waits for this.
+        self.receiving = asyncio.Event()
 
     def alive(self) -> bool:
         """Whether the update loop is turning: it runs, and a getUpdates call started or
@@ -206,6 +208,7 @@ class DurablePolling:
         request_timeout = self._timeout + int(self._bot.session.timeout or 0)
         while True:
             self._last_progress = time.monotonic()
+            self.receiving.set()  # the first getUpdates goes out with the call below
             try:
                 updates = await self._bot(request, request_timeout=request_timeout)
             except Exception as error:  # network trouble or a Telegram outage: keep polling

@@ -89,6 +89,7 @@ class SharedInboxRunner(DurablePolling):
             asyncio.create_task(self._renew()),
         ]
         self._claiming = asyncio.create_task(self._claim(data))
+        self.receiving.set()
         await run_until(stop, *loops, self._claiming)
         await self._flush_finished()
         with contextlib.suppress(Exception):

@@ -165,7 +165,9 @@ class DurableWebhook(DurablePolling):
         """Handle pending updates, then accept updates until `stop` is set."""
         self._data = data
         await self._replay(data)
-        await run_until(stop, asyncio.create_task(self._endpoint.serve()))
+        serving = asyncio.create_task(self._endpoint.serve())
+        self.receiving.set()
+        await run_until(stop, serving)
 
     async def _accept(self, update: Update) -> None:
         rows = [(update.update_id, payload_of(update))]

@@ -67,5 +67,8 @@ def test_command_menu_is_registered_in_both_languages(bot: BotHarness) -> None:
     )
     by_language = {c["params"].get("language_code"): c["params"]["commands"] for c in calls}
     assert set(by_language) == {None, "ru"}
+    # Set once the first poll is out: no update waits for the menus, so they never delay it.
+    methods = [entry["method"].lower() for entry in bot.telegram.log()]
+    assert methods.index("getupdates") < methods.index("setmycommands")
     descriptions = {c["command"]: c["description"] for c in by_language["ru"]}
     assert descriptions["new"] == "Начать новый разговор"
