@@ -12,6 +12,7 @@ keeps the httpx2 error the SDK's default transport gives, which `errors.translat
 from __future__ import annotations
 
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -19,7 +20,11 @@ import httpx2
 import openai
 
 # The SDK's vendored transport (a private module, pinned with the SDK by uv.lock).
-from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
+from openai._vendor.httpx_aiohttp.transport import (
+    AiohttpResponseStream,
+    AiohttpTransport,
+    map_aiohttp_exceptions,
+)
 
 # The SDK's own pool size for its default client.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -33,6 +38,29 @@ def _faithful(cause: aiohttp.ClientError) -> httpx2.TransportError:
     if isinstance(cause, aiohttp.ClientOSError):
         return httpx2.ReadError(str(cause))
     return httpx2.RemoteProtocolError(str(cause))  # disconnected, or not HTTP
+
+
+class _Body(AiohttpResponseStream):
+    """The response body, with what had arrived before the connection broke.
+
+    Once aiohttp sees a body cut short it raises at the next read and keeps what it had
+    already received to itself: the chunks of a streamed answer that arrived while the bot
+    was busy would be lost, and the user would see less of the answer than Polza sent. That
+    rest is handed out first, then the error (a ReadError, as the SDK's transport maps it).
+    """
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._aiohttp_response.content
+        with map_aiohttp_exceptions():
+            try:
+                async for chunk in content.iter_chunked(self.CHUNK_SIZE):
+                    yield chunk
+            except aiohttp.ClientPayloadError:
+                received = b"".join(content._buffer)  # aiohttp has no public way to it
+                content._buffer.clear()
+                if received:
+                    yield received
+                raise
 
 
 class _Transport(AiohttpTransport):
@@ -53,7 +81,7 @@ class _Transport(AiohttpTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
-            return await super().handle_async_request(request)
+            response = await super().handle_async_request(request)
         except httpx2.TimeoutException as error:
             cause = error.__cause__
             if isinstance(cause, aiohttp.ServerTimeoutError) or not isinstance(
@@ -63,6 +91,9 @@ class _Transport(AiohttpTransport):
             raise _faithful(cause) from cause
         except aiohttp.ClientError as error:  # left unmapped by the SDK's transport
             raise _faithful(error) from error
+        if isinstance(response.stream, AiohttpResponseStream):
+            response.stream = _Body(response.stream._aiohttp_response)
+        return response
 
 
 def polza_http_client(tls: ssl.SSLContext | None = None, **kwargs: Any) -> httpx2.AsyncClient:

@@ -264,6 +264,30 @@ async def test_a_stream_that_breaks_keeps_its_text_and_is_billed_by_estimate(
     assert len(await chat_bodies(control)) == 1  # a started answer is never retried
 
 
+async def test_text_that_arrived_before_the_connection_broke_is_all_kept(
+    polza_sdk: openai.AsyncOpenAI, meter: Meter, control: aiohttp.ClientSession
+) -> None:
+    await chat_rules(
+        control,
+        {
+            "reply": "one two three four five six",
+            "chunk_size": 4,
+            "chunk_delay": 0.02,
+            "drop_after_chunks": 4,
+        },
+    )
+    chat = request()
+    client = PolzaClient(polza_sdk, meter, max_retries=3)
+    events: list[StreamEvent] = []
+    with pytest.raises(PolzaError) as caught:
+        async for event in client.stream_chat(chat, chat.charge()):
+            events.append(event)
+            # A busy bot: the rest of the answer, and the end of the connection, arrive meanwhile.
+            await asyncio.sleep(0.2)
+    assert caught.value.kind is PolzaErrorKind.INTERRUPTED
+    assert text_of(events) == "one two three fo"  # all four chunks sent
+
+
 async def test_no_answer_in_time_is_a_timeout_never_retried(
     polza_sdk: openai.AsyncOpenAI, meter: Meter, control: aiohttp.ClientSession
 ) -> None:
