@@ -59,24 +59,37 @@ class MessageRepository:
         now = time.time()
         async with in_transaction(self._db, within) as tx:
             conversation = await _active_conversation(tx, key, user_content, now)
-            question = await tx.fetch_one(
-                "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id, conversation_id, telegram_message_id)"
-                " VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?, ?) RETURNING id",
-                (*owner(key), user_content, now, update_id, conversation, telegram_message_id),
-            )
-            user_row = int(question[0]) if question is not None else 0
+            # Both turns in one statement (one trip to the database while the writers' lock
+            # is held), the question first so that its id is the lower one.
+            turns = {
+                str(row[1]): int(row[0])
+                for row in await tx.fetch_all(
+                    "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
+                    " created_at, update_id, conversation_id, telegram_message_id,"
+                    " finish_reason) VALUES (?, ?, ?, 'user', ?, NULL, ?, ?, ?, ?, NULL),"
+                    " (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, NULL, ?) RETURNING id, role",
+                    (
+                        *owner(key),
+                        user_content,
+                        now,
+                        update_id,
+                        conversation,
+                        telegram_message_id,
+                        *owner(key),
+                        answer,
+                        model,
+                        now,
+                        update_id,
+                        conversation,
+                        finish_reason,
+                    ),
+                )
+            }
+            user_row, answer_row = turns["user"], turns["assistant"]
             if images:
-                if keep_image_turns > 0 and question is not None:
+                if keep_image_turns > 0:
                     await insert_images(tx, user_row, images)
                 await prune_images(tx, key, keep_image_turns)
-            reply = await tx.fetch_one(
-                "INSERT INTO messages (chat_id, user_id, thread_id, role, content, model,"
-                " created_at, update_id, conversation_id, finish_reason)"
-                " VALUES (?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?) RETURNING id",
-                (*owner(key), answer, model, now, update_id, conversation, finish_reason),
-            )
-            answer_row = int(reply[0]) if reply is not None else 0
             if usage_id is not None:
                 await tx.execute(
                     "UPDATE usage SET message_id = ? WHERE id = ?", (answer_row, usage_id)
