@@ -56,8 +56,10 @@ class _Body(AiohttpResponseStream):
                 async for chunk in content.iter_chunked(self.CHUNK_SIZE):
                     yield chunk
             except aiohttp.ClientPayloadError:
-                received = b"".join(content._buffer)  # aiohttp has no public way to it
+                # aiohttp has no public way to it; the first block may be partly read already.
+                received = b"".join(content._buffer)[content._buffer_offset :]
                 content._buffer.clear()
+                content._buffer_offset = 0
                 if received:
                     yield received
                 raise
