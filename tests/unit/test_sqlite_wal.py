@@ -76,30 +76,23 @@ async def test_a_round_puts_the_writes_in_the_database_file(
         await db.close()
 
 
-async def test_the_background_task_checkpoints_after_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("commits", "idle", "exchanges"),
+    [
+        pytest.param(5, 3600.0, 5, id="after-CHECKPOINT_COMMITS-writes"),  # the count alone
+        pytest.param(10**9, 0.05, 3, id="once-writes-stop"),  # the idle timer alone
+    ],
+)
+async def test_the_background_task_checkpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, commits: int, idle: float, exchanges: int
 ) -> None:
-    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_COMMITS", 5)
-    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_IDLE", 3600.0)  # the count alone
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_COMMITS", commits)
+    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_IDLE", idle)
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
     try:
-        await write_exchanges(db, 5)
-        await wait_for_rows_in_file(path, tmp_path, 10)
-    finally:
-        await db.close()
-
-
-async def test_the_background_task_checkpoints_once_writes_stop(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_COMMITS", 10**9)
-    monkeypatch.setattr(sqlite_backend, "CHECKPOINT_IDLE", 0.05)
-    path = tmp_path / "bot.sqlite3"
-    db = await Database.open(path)
-    try:
-        await write_exchanges(db, 3)
-        await wait_for_rows_in_file(path, tmp_path, 6)
+        await write_exchanges(db, exchanges)
+        await wait_for_rows_in_file(path, tmp_path, 2 * exchanges)
     finally:
         await db.close()
 
