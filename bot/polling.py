@@ -206,9 +206,9 @@ class DurablePolling:
         )
         backoff = Backoff(config=BACKOFF)
         request_timeout = self._timeout + int(self._bot.session.timeout or 0)
+        self.receiving.set()  # the first getUpdates goes out in the loop below, with no wait
         while True:
             self._last_progress = time.monotonic()
-            self.receiving.set()  # the first getUpdates goes out with the call below
             try:
                 updates = await self._bot(request, request_timeout=request_timeout)
             except Exception as error:  # network trouble or a Telegram outage: keep polling
