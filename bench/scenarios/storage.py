@@ -182,7 +182,7 @@ def run_storage(config: Config) -> ScenarioResult:
         "Timed from the caller's side: each call includes aiosqlite's hops to its worker thread "
         "and back (`UsageRepository.record` with `MessageRepository.append_exchange` alongside, "
         "as the bot stores a chat call: BEGIN IMMEDIATE, the conversation's UPDATE … RETURNING, "
-        "two INSERTs of the turns, the INSERT of the ledger row linked to the answer, COMMIT; "
+        "one INSERT of both turns, the INSERT of the ledger row linked to the answer, COMMIT; "
         "WAL mode with synchronous=NORMAL).",
         cpu.summary() + ".",
     ]
