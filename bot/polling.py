@@ -220,18 +220,39 @@ class DurablePolling:
             if not updates:
                 continue
             # Until this succeeds the offset stays put: Telegram keeps the updates meanwhile.
-            await self._received(updates, data)
+            await self._received(updates, data, past_offset=request.offset is not None)
             request.offset = updates[-1].update_id + 1
 
-    async def _received(self, updates: list[Update], data: dict[str, Any]) -> None:
-        """Store a batch, then start handling the updates not seen before."""
+    async def _received(
+        self, updates: list[Update], data: dict[str, Any], *, past_offset: bool = False
+    ) -> None:
+        """Store a batch and start handling the updates not seen before.
+
+        The first batch of a run may repeat updates an earlier run stored and never confirmed:
+        only the ones the store finds new are handled, once stored. A batch that comes after
+        an offset this run confirmed (`past_offset`) is new (Telegram sends only updates past
+        the offset), so its handling starts while it is being stored. The offset still moves
+        on only once the batch is stored, and marking an update handled also works before its
+        row is written (`mark_handled_in`), so the order of the two writes does not matter.
+        """
         rows = [(u.update_id, payload_of(u)) for u in updates]
-        fresh = set(await self._stored(partial(self._inbox.accept, rows), "store updates"))
+        storing = asyncio.ensure_future(
+            self._stored(partial(self._inbox.accept, rows), "store updates")
+        )
+        if past_offset:
+            for update in updates:
+                self._start(update, data)
+            await storing
+            return
+        fresh = set(await storing)
         for update in updates:
             if update.update_id in fresh:
-                if self._metrics is not None:
-                    self._metrics.update_received()
-                self._spawn(update, data)
+                self._start(update, data)
+
+    def _start(self, update: Update, data: dict[str, Any]) -> None:
+        if self._metrics is not None:
+            self._metrics.update_received()
+        self._spawn(update, data)
 
     # The answer's delivery marks its update handled in the same write (see bot.inbox_receipt).
     ends_with_delivery = True

@@ -144,7 +144,10 @@ class SharedInboxRunner(DurablePolling):
                 with contextlib.suppress(asyncio.CancelledError):
                     await polling
 
-    async def _received(self, updates: list[Update], data: dict[str, Any]) -> None:
+    async def _received(
+        self, updates: list[Update], data: dict[str, Any], *, past_offset: bool = False
+    ) -> None:
+        # Stored for every replica to claim: none is handled before it is stored.
         rows = [
             NewUpdate(
                 update.update_id,

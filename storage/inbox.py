@@ -63,12 +63,11 @@ class InboxRepository:
         rows = ", ".join("(?, ?, ?, 0, 1)" for _ in updates)
         params = [value for uid, payload in updates for value in (uid, payload, now)]
         # One statement for the whole batch: a repeat is skipped by the key, not looked up.
-        async with self._db.transaction() as tx:
-            inserted = await tx.fetch_all(
-                "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
-                f" VALUES {rows} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-                params,
-            )
+        inserted = await self._db.write(
+            "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
+            f" VALUES {rows} ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            params,
+        )
         fresh = {int(row[0]) for row in inserted}
         return [uid for uid, _ in dict(updates).items() if uid in fresh]
 
@@ -200,9 +199,16 @@ class InboxRepository:
 
 
 async def mark_handled_in(tx: Transaction, update_ids: Sequence[int]) -> None:
-    """Mark updates handled inside `tx` (with the write that finished their handling)."""
+    """Mark updates handled inside `tx` (with the write that finished their handling).
+
+    An update not stored yet is stored as handled: the poller starts handling a batch while
+    it stores it, and a store retried after a failure may come after the handling ended;
+    `accept` then leaves the row as it is."""
     # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
+    now = time.time()
     await tx.executemany(
-        "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
-        [(update_id,) for update_id in dict.fromkeys(update_ids)],
+        "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
+        " VALUES (?, '', ?, 1, 1)"
+        " ON CONFLICT (update_id) DO UPDATE SET handled = 1, payload = ''",
+        [(update_id, now) for update_id in dict.fromkeys(update_ids)],
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -308,6 +309,37 @@ class SqliteDatabase(Database):
                 raise
             if self._checkpointer is not None:
                 self._checkpointer.wrote()
+
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """One statement committed on its own, in one trip to the database thread: BEGIN
+        IMMEDIATE, the statement and COMMIT run there together. The trip goes on when its
+        caller is cancelled (waiting for another process's lock, say); it then rolls back
+        instead of committing, unless it had committed already."""
+        values = tuple(params)
+        raw: sqlite3.Connection = self._conn._conn
+        abandoned = threading.Event()
+
+        def step() -> list[Row]:
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                rows = _rows(raw, sql, values)
+                if abandoned.is_set():
+                    raise asyncio.CancelledError
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.rollback()  # does nothing when SQLite ended the transaction itself
+                raise
+            return rows
+
+        async with self._write_lock:
+            try:
+                rows = cast(list[Row], await self._conn._execute(step))  # type: ignore[no-untyped-call]
+            except asyncio.CancelledError:
+                abandoned.set()
+                raise
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
+        return rows
 
     async def _rollback(self) -> None:
         # sqlite3's rollback() does nothing when no transaction is open: SQLite ends it itself

@@ -182,3 +182,81 @@ async def test_a_locked_database_delays_the_offset_until_the_batch_is_stored(
     assert dispatcher.fed == [(10, False)]
     assert await inbox.pending() == [], "marking it handled was retried too"
     await db.close()
+
+
+class LoggingInbox(InboxRepository):
+    """The real inbox; logs each stored batch, and fails the second batch's first stores."""
+
+    def __init__(self, db: Database, log: list[str], failures: int) -> None:
+        super().__init__(db)
+        self.log = log
+        self.failures = failures
+
+    async def accept(self, updates: Sequence[tuple[int, str]]) -> list[int]:
+        ids = " ".join(str(update_id) for update_id, _ in updates)
+        if ids != "10" and self.failures:
+            self.failures -= 1
+            self.log.append(f"store {ids} failed")
+            raise sqlite3.OperationalError("database is locked")
+        fresh = await super().accept(updates)
+        self.log.append(f"stored {ids}")
+        return fresh
+
+
+class LoggingDispatcher(RecordingDispatcher):
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.log = log
+
+    async def feed_update(self, bot: Any, update: Update, **data: Any) -> None:
+        self.log.append(f"handled {update.update_id}")
+
+
+class TwoBatchBot(SilentBot):
+    """getUpdates: update 10, then 11 and 12, then nothing; records the offsets asked for."""
+
+    def __init__(self) -> None:
+        self.offsets: list[int | None] = []
+        self.asked_again = asyncio.Event()
+
+    async def __call__(self, method: Any, **kwargs: Any) -> Any:
+        self.offsets.append(method.offset)
+        batches = [[Update(update_id=10)], [Update(update_id=11), Update(update_id=12)]]
+        if len(self.offsets) <= len(batches):
+            return batches[len(self.offsets) - 1]
+        self.asked_again.set()
+        await asyncio.sleep(3600)
+        return []
+
+
+async def test_a_batch_past_a_confirmed_offset_is_handled_while_it_is_stored(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    log: list[str] = []
+    inbox = LoggingInbox(db, log, failures=2)
+    bot = TwoBatchBot()
+    poller = DurablePolling(cast(Dispatcher, LoggingDispatcher(log)), cast(Bot, bot), inbox)
+    stop = asyncio.Event()
+    running = asyncio.create_task(poller.run(stop))
+    await asyncio.wait_for(bot.asked_again.wait(), 30)
+    stop.set()
+    await running
+    assert await poller.wait_handled(10) == 0
+
+    # The first batch of a run may repeat an earlier run's: handled once stored. Later ones
+    # are new: handled while the store is being tried.
+    assert log[:2] == ["stored 10", "handled 10"]
+    assert sorted(log[2:]) == [
+        "handled 11",
+        "handled 12",
+        "store 11 12 failed",
+        "store 11 12 failed",
+        "stored 11 12",
+    ]
+    assert log[-1] == "stored 11 12"
+    assert bot.offsets == [None, 11, 13], "each batch was confirmed only once stored"
+    assert await inbox.pending() == [], "handled before their rows were stored: still handled"
+    stored = await db.fetch_all("SELECT update_id FROM inbox ORDER BY update_id")
+    assert [row[0] for row in stored] == [10, 11, 12], "kept, to recognise a repeat"
+    await db.close()
