@@ -40,7 +40,7 @@ class AnswerRepository:
         """Up to `limit` turns of the active conversation with `after < id < before`, newest
         first: sizes, and the texts of the newest turns whose lengths add up to at most
         `texts_within` characters (what will surely be sent: one statement, not two)."""
-        rows = await self._db.fetch_all(
+        rows = await self._db.lookup(
             "SELECT id, role, chars, images, CASE WHEN SUM(chars) OVER (ORDER BY id DESC"
             " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) <= ? THEN content END AS content"
             " FROM (SELECT m.id, m.role, m.content, LENGTH(m.content) AS chars,"

@@ -72,6 +72,12 @@ class Database(ABC):
     @abstractmethod
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
 
+    async def lookup(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """A small read an update's handling waits on: an indexed lookup of a bounded number
+        of rows, committed data only. SQLite runs it on the event loop (cheaper than the trip
+        to its thread); elsewhere it is `fetch_all`. Nothing large or scanning goes here."""
+        return await self.fetch_all(sql, params)
+
     async def write(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         """One statement committed on its own (atomic by itself); the rows it returns."""
         async with self.transaction() as tx:

@@ -110,6 +110,20 @@ def _rows(raw: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Ro
         cursor.close()
 
 
+def _open_reader(path: str) -> sqlite3.Connection | None:
+    """`SqliteDatabase.lookup`'s connection: read-only, and never waiting for a lock (that
+    would stop the event loop): a busy read goes to the database thread instead."""
+    try:
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        reader.execute("PRAGMA query_only=ON")
+        reader.execute("PRAGMA busy_timeout=0")
+    except sqlite3.Error as error:
+        logger.warning("Reads stay on the database thread: %s", error)
+        return None
+    return reader
+
+
 class WalCheckpointer:
     """Checkpoints the WAL from its own connection, in a background task of its own.
 
@@ -232,6 +246,7 @@ class SqliteDatabase(Database):
         self._conn = connection
         self._write_lock = asyncio.Lock()
         self._checkpointer: WalCheckpointer | None = None
+        self._reader: sqlite3.Connection | None = None  # `lookup`'s, on the event loop
 
     @classmethod
     async def connect(cls, path: Path | str) -> SqliteDatabase:
@@ -258,6 +273,7 @@ class SqliteDatabase(Database):
             logger.info("Applied database migrations: %s", ", ".join(applied))
         if wal:
             await db._start_checkpointer(str(path))
+            db._reader = _open_reader(str(path))
         return db
 
     async def _start_checkpointer(self, path: str) -> None:
@@ -280,7 +296,10 @@ class SqliteDatabase(Database):
         return await self._checkpointer.round() if self._checkpointer is not None else None
 
     async def close(self) -> None:
-        """Stops the checkpointer, checkpoints the whole WAL, then closes the connection."""
+        """Stops the checkpointer, checkpoints the whole WAL, then closes the connections."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         try:
             if self._checkpointer is not None:
                 await self._checkpointer.close()
@@ -348,6 +367,18 @@ class SqliteDatabase(Database):
             await asyncio.shield(self._conn.rollback())
         except sqlite3.Error as error:
             logger.warning("ROLLBACK failed: %s", error)
+
+    async def lookup(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Read on the event loop itself, from a read-only connection of its own (WAL lets it
+        read while the other connection writes): what it sees is committed. Busy for a
+        moment (SQLite resetting the WAL), or without WAL, the read takes the thread."""
+        if self._reader is not None:
+            try:
+                return _rows(self._reader, sql, tuple(params))
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+        return await self.fetch_all(sql, params)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         # One trip to the database thread (execute + fetch + close would take three).

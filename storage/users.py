@@ -26,25 +26,23 @@ class UserRepository:
         if record is not None:
             if person is None or record.person == person:
                 return record
-            async with self._db.transaction() as tx:
-                await tx.execute(
-                    "UPDATE users SET username = ?, first_name = ?, last_name = ?,"
-                    " updated_at = ? WHERE id = ?",
-                    (person.username, person.first_name, person.last_name, time.time(), user_id),
-                )
+            await self._db.write(
+                "UPDATE users SET username = ?, first_name = ?, last_name = ?,"
+                " updated_at = ? WHERE id = ?",
+                (person.username, person.first_name, person.last_name, time.time(), user_id),
+            )
             return await self.get(user_id) or record
         now = time.time()
         names = person or Person(user_id)
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO users (id, language, username, first_name, last_name,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, language, names.username, names.first_name, names.last_name, now, now),
-            )
+        await self._db.write(
+            "INSERT INTO users (id, language, username, first_name, last_name,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (user_id, language, names.username, names.first_name, names.last_name, now, now),
+        )
         return await self.get(user_id) or UserRecord(user_id, language, None, None)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await self._db.fetch_one(
+        rows = await self._db.lookup(
             "SELECT id, language, chat_model, image_model, personal_prompt, reasoning_effort,"
             " username, first_name, last_name, web_search, video_model, chat_mode,"
             " transcription_language, voice_replies, show_cost,"
@@ -53,8 +51,9 @@ class UserRepository:
             " FROM users WHERE id = ?",
             (user_id,),
         )
-        if row is None:
+        if not rows:
             return None
+        row = rows[0]
         return UserRecord(
             id=row["id"],
             language=row["language"],

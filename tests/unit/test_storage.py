@@ -173,3 +173,30 @@ async def test_open_kinds_migration_keeps_rows_and_links(
         assert link is not None and link[0] is None  # set null with its message
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("target", ["file", ":memory:"])
+async def test_a_lookup_sees_what_is_committed_and_nothing_else(
+    tmp_path: Path, target: str
+) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3" if target == "file" else ":memory:")
+    users = UserRepository(db)
+    await users.ensure(1, "en")
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE users SET language = 'ru' WHERE id = 1")
+        record = await users.get(1)
+        assert record is not None
+        if target == "file":  # read from a connection of its own: not what is still open
+            assert record.language == "en"
+    record = await users.get(1)
+    assert record is not None and record.language == "ru"
+    assert await users.get(2) is None
+    await db.close()
+
+
+async def test_a_sqlite_lookup_never_writes(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await db.lookup("INSERT INTO users (id, created_at, updated_at) VALUES (5, 0, 0)")
+    assert await UserRepository(db).get(5) is None
+    await db.close()
