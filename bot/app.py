@@ -26,7 +26,7 @@ from aiogram.types import LinkPreviewOptions
 from aiogram_i18n.cores import FluentRuntimeCore
 
 from bot.access_middleware import AccessMiddleware
-from bot.aiogram_tuning import run_sync_filters_inline
+from bot.aiogram_tuning import run_sync_filters_inline, skip_routers_without_handlers
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
 from bot.i18n import setup_i18n
@@ -414,6 +414,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     dp.update.outer_middleware(ReplayLimitMiddleware())  # last: see its docstring
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
+    skip_routers_without_handlers(dp)
     return dp, i18n_core
 
 

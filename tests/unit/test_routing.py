@@ -1,9 +1,17 @@
-"""The command routers sit behind one "starts with /" check: it must not hide a handler."""
+"""The command routers sit behind one "starts with /" check: it must not hide a handler; and
+routers passed by for kinds of update they have no handler for still handle what they did."""
 
 from __future__ import annotations
 
-from aiogram.filters import Command
+from typing import Any
 
+import pytest
+from aiogram import BaseMiddleware, Bot, Dispatcher, F, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.filters import Command
+from aiogram.types import Update
+
+from bot.aiogram_tuning import skip_routers_without_handlers
 from handlers import create_routers
 
 
@@ -18,3 +26,57 @@ def test_the_routers_behind_the_command_check_take_only_commands() -> None:
     for name, handler in handlers:
         filters = [f.callback for f in handler.filters or ()]
         assert any(isinstance(f, Command) for f in filters), f"{name}: {handler.callback}"
+
+
+def _tree(seen: list[str]) -> Dispatcher:
+    dp = Dispatcher()
+    buttons, media, edits, texts, watcher = (Router(name=n) for n in "abcde")
+    buttons.callback_query.register(lambda _: "button")
+    media.message.register(lambda _: "photo", F.photo)
+    edits.edited_message.register(lambda _: "edit")
+    media.include_router(edits)
+
+    class Watch(BaseMiddleware):
+        async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+            seen.append("watched")
+            return await handler(event, data)
+
+    watcher.message.outer_middleware(Watch())  # no handler of its own, but not passed by
+    texts.message.register(lambda _: "text")
+    dp.include_routers(buttons, media, watcher, texts)
+    return dp
+
+
+USER: dict[str, Any] = {"id": 7, "is_bot": False, "first_name": "A"}
+CHAT: dict[str, Any] = {"id": 7, "type": "private"}
+MESSAGE: dict[str, Any] = {"message_id": 1, "date": 0, "chat": CHAT, "from": USER}
+UPDATES: dict[str, dict[str, Any]] = {
+    "text": {"message": {**MESSAGE, "text": "hi"}},
+    "photo": {
+        "message": {
+            **MESSAGE,
+            "photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}],
+        }
+    },
+    "button": {"callback_query": {"id": "1", "from": USER, "chat_instance": "c", "data": "x"}},
+    "edit": {"edited_message": {**MESSAGE, "text": "hi", "edit_date": 1}},
+    "inline": {"inline_query": {"id": "1", "from": USER, "query": "q", "offset": ""}},
+}
+
+
+@pytest.mark.parametrize("kind", UPDATES)
+async def test_routers_passed_by_still_handle_what_they_did(kind: str) -> None:
+    bot = Bot("42:TEST")
+    results = []
+    for tuned in (False, True):
+        seen: list[str] = []
+        dp = _tree(seen)
+        if tuned:
+            assert skip_routers_without_handlers(dp) == 5
+        update = Update.model_validate({"update_id": 1, **UPDATES[kind]})
+        results.append((await dp.feed_update(bot, update), seen))
+    await bot.session.close()
+    assert results[0] == results[1]
+    handled, seen = results[1]
+    assert handled == (UNHANDLED if kind == "inline" else kind)
+    assert seen == (["watched"] if kind == "text" else [])
