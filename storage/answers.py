@@ -157,35 +157,32 @@ class AnswerRepository:
         ledger row is linked to the answer; the Telegram message is attached afterwards.
         `within`: in that transaction (the one writing the ledger row) rather than its own."""
         async with in_transaction(self._db, within) as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE messages SET content = ?, model = ?, finish_reason = ?,"
                 " telegram_message_id = NULL, update_id = COALESCE(?, update_id)"
                 " WHERE id = ? AND role = 'assistant'",
                 (content, model, finish_reason, update_id, answer_id),
             )
             if question is not None:
-                await tx.execute(
+                tx.defer(
                     "UPDATE messages SET content = ?, update_id = COALESCE(?, update_id)"
                     " WHERE id = ? AND role = 'user'",
                     (question[1], update_id, question[0]),
                 )
             if usage_id is not None:
-                await tx.execute(
-                    "UPDATE usage SET message_id = ? WHERE id = ?", (answer_id, usage_id)
-                )
+                tx.defer("UPDATE usage SET message_id = ? WHERE id = ?", (answer_id, usage_id))
 
     async def attach_message(
         self, answer_id: int, telegram_message_id: int, handled: Sequence[int] = ()
     ) -> None:
         """The Telegram message that now carries the answer's buttons; the inbox updates
         `handled` (answered by this delivery) end in the same transaction."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
+        async with self._db.transaction() as tx:  # one trip: both go with the COMMIT
+            tx.defer(
                 "UPDATE messages SET telegram_message_id = ? WHERE id = ?",
                 (telegram_message_id, answer_id),
             )
-            if handled:
-                await mark_handled_in(tx, handled)
+            mark_handled_in(tx, handled)
 
     async def summary(self, key: ConversationKey, *, upto: int) -> Summary | None:
         """The newest stored summary of the active conversation covering turns up to `upto`."""

@@ -171,7 +171,7 @@ class InboxRepository:
     async def mark_handled(self, *update_ids: int) -> None:
         """Mark updates handled in one write (pieces answered together end together)."""
         async with self._db.transaction() as tx:
-            await mark_handled_in(tx, update_ids)
+            mark_handled_in(tx, update_ids)
 
     async def pending(self) -> list[PendingUpdate]:
         """Updates whose handling has not ended, oldest first. Rows are returned as stored:
@@ -198,17 +198,21 @@ class InboxRepository:
             )
 
 
-async def mark_handled_in(tx: Transaction, update_ids: Sequence[int]) -> None:
-    """Mark updates handled inside `tx` (with the write that finished their handling).
+def mark_handled_in(tx: Transaction, update_ids: Sequence[int]) -> None:
+    """Mark updates handled inside `tx`, with the write that finished their handling (one
+    statement, deferred to go with the transaction's next trip).
 
     An update not stored yet is stored as handled: the poller starts handling a batch while
     it stores it, and a store retried after a failure may come after the handling ended;
     `accept` then leaves the row as it is."""
-    # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
+    ids = list(dict.fromkeys(update_ids))
+    if not ids:
+        return
     now = time.time()
-    await tx.executemany(
-        "INSERT INTO inbox (update_id, payload, received_at, handled, attempts)"
-        " VALUES (?, '', ?, 1, 1)"
-        " ON CONFLICT (update_id) DO UPDATE SET handled = 1, payload = ''",
-        [(update_id, now) for update_id in dict.fromkeys(update_ids)],
+    # Only the id is kept (to recognise a repeat); the message itself is not needed any more.
+    tx.defer(
+        "INSERT INTO inbox (update_id, payload, received_at, handled, attempts) VALUES "
+        + ", ".join(["(?, '', ?, 1, 1)"] * len(ids))
+        + " ON CONFLICT (update_id) DO UPDATE SET handled = 1, payload = ''",
+        [value for update_id in ids for value in (update_id, now)],
     )

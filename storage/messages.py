@@ -91,9 +91,7 @@ class MessageRepository:
                     await insert_images(tx, user_row, images)
                 await prune_images(tx, key, keep_image_turns)
             if usage_id is not None:
-                await tx.execute(
-                    "UPDATE usage SET message_id = ? WHERE id = ?", (answer_row, usage_id)
-                )
+                tx.defer("UPDATE usage SET message_id = ? WHERE id = ?", (answer_row, usage_id))
         return ExchangeIds(user_turn=user_row, answer=answer_row)
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:

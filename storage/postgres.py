@@ -63,19 +63,33 @@ def _changed(status: str) -> int:
 class PostgresTransaction:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
+
+    def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        self._deferred.append((sql, tuple(params)))
+
+    async def flush(self) -> None:
+        """Run what was deferred (before the next statement, and before COMMIT)."""
+        deferred, self._deferred = self._deferred, []
+        for sql, params in deferred:
+            await self._conn.execute(translate(sql), *params)
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        await self.flush()
         return _changed(await self._conn.execute(translate(sql), *params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.flush()
         batch = [tuple(row) for row in rows]
         if batch:
             await self._conn.executemany(translate(sql), batch)
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        await self.flush()
         return cast(list[Row], await self._conn.fetch(translate(sql), *params))
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        await self.flush()
         return cast(Row | None, await self._conn.fetchrow(translate(sql), *params))
 
 
@@ -129,7 +143,9 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresTransaction(conn)
+            tx = PostgresTransaction(conn)
+            yield tx
+            await tx.flush()
 
     async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return cast(list[Row], await self._pool.fetch(translate(sql), *params))

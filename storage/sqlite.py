@@ -62,6 +62,17 @@ class SqliteTransaction:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self.begun = False  # BEGIN IMMEDIATE sent: COMMIT (or ROLLBACK) ends it
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
+
+    def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        self._deferred.append((sql, tuple(params)))
+
+    async def commit(self) -> bool:
+        """COMMIT with what was deferred, in one trip; False when nothing was written."""
+        if not self.begun and not self._deferred:
+            return False
+        await self._on_thread(_rowcount, "COMMIT", ())
+        return True
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         return await self._on_thread(_rowcount, sql, tuple(params))
@@ -80,11 +91,14 @@ class SqliteTransaction:
         self, statement: Callable[[sqlite3.Connection, str, Any], T], sql: str, params: Any
     ) -> T:
         begin, self.begun = not self.begun, True
+        deferred, self._deferred = self._deferred, []
         raw: sqlite3.Connection = self._conn._conn
 
         def step() -> T:
             if begin:
                 raw.execute("BEGIN IMMEDIATE")
+            for earlier, values in deferred:
+                raw.execute(earlier, values).close()
             return statement(raw, sql, params)
 
         return cast(T, await self._conn._execute(step))  # type: ignore[no-untyped-call]
@@ -320,9 +334,8 @@ class SqliteDatabase(Database):
             tx = SqliteTransaction(self._conn)
             try:
                 yield tx
-                if not tx.begun:
+                if not await tx.commit():
                     return  # no statement: nothing to commit
-                await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise

@@ -200,3 +200,27 @@ async def test_a_sqlite_lookup_never_writes(tmp_path: Path) -> None:
         await db.lookup("INSERT INTO users (id, created_at, updated_at) VALUES (5, 0, 0)")
     assert await UserRepository(db).get(5) is None
     await db.close()
+
+
+async def test_deferred_statements_go_with_the_next_one_or_the_commit(db: Database) -> None:
+    users = UserRepository(db)
+    await users.ensure(1, "en")
+    async with db.transaction() as tx:
+        tx.defer("UPDATE users SET language = 'ru' WHERE id = ?", (1,))
+        row = await tx.fetch_one("SELECT language FROM users WHERE id = 1")
+        assert row is not None and row[0] == "ru", "run before the next statement"
+        tx.defer("UPDATE users SET personal_prompt = 'short' WHERE id = ?", (1,))
+    record = await users.get(1)
+    assert record is not None
+    assert (record.language, record.personal_prompt) == ("ru", "short"), "and with the commit"
+
+
+async def test_a_failing_deferred_statement_fails_its_whole_transaction(db: Database) -> None:
+    users = UserRepository(db)
+    await users.ensure(1, "en")
+    with pytest.raises(Exception, match=r"(?i)no such table|does not exist"):
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE users SET language = 'ru' WHERE id = 1")
+            tx.defer("UPDATE no_such_table SET x = 1")
+    record = await users.get(1)
+    assert record is not None and record.language == "en", "rolled back"
