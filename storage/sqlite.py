@@ -124,6 +124,10 @@ def _rows(raw: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Ro
         cursor.close()
 
 
+class _Abandoned(Exception):
+    """A lone write whose caller was cancelled before it could commit: rolled back."""
+
+
 def _open_reader(path: str) -> sqlite3.Connection | None:
     """`SqliteDatabase.lookup`'s connection: read-only, and never waiting for a lock (that
     would stop the event loop): a busy read goes to the database thread instead."""
@@ -356,19 +360,23 @@ class SqliteDatabase(Database):
             try:
                 rows = _rows(raw, sql, values)
                 if abandoned.is_set():
-                    raise asyncio.CancelledError
+                    raise _Abandoned
                 raw.execute("COMMIT")
             except BaseException:
-                raw.rollback()  # does nothing when SQLite ended the transaction itself
+                try:
+                    raw.rollback()  # does nothing when SQLite ended the transaction itself
+                except sqlite3.Error as error:
+                    logger.warning("ROLLBACK failed: %s", error)
                 raise
             return rows
 
         async with self._write_lock:
             try:
-                rows = cast(list[Row], await self._conn._execute(step))  # type: ignore[no-untyped-call]
+                done = await self._conn._execute(step)  # type: ignore[no-untyped-call]
             except asyncio.CancelledError:
                 abandoned.set()
                 raise
+        rows = cast(list[Row], done)
         if self._checkpointer is not None:
             self._checkpointer.wrote()
         return rows
