@@ -146,20 +146,31 @@ class FlakyInbox(InboxRepository):
         await super().mark_handled(*update_ids)
 
 
-class OneBatchBot(SilentBot):
-    """getUpdates: one update, then nothing; records the offsets asked for."""
+class BatchBot(SilentBot):
+    """getUpdates: these batches of update ids, then nothing; records the offsets asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, *batches: list[int]) -> None:
+        self.batches = batches
         self.offsets: list[int | None] = []
         self.asked_again = asyncio.Event()
 
     async def __call__(self, method: Any, **kwargs: Any) -> Any:
         self.offsets.append(method.offset)
-        if len(self.offsets) == 1:
-            return [Update(update_id=10)]
+        if len(self.offsets) <= len(self.batches):
+            return [Update(update_id=uid) for uid in self.batches[len(self.offsets) - 1]]
         self.asked_again.set()
         await asyncio.sleep(3600)
         return []
+
+
+async def poll_until_asked_again(poller: DurablePolling, bot: BatchBot) -> None:
+    """Run the poller until its batches are out, stop it, and wait for their handling."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(poller.run(stop))
+    await asyncio.wait_for(bot.asked_again.wait(), 30)
+    stop.set()
+    await running
+    assert await poller.wait_handled(10) == 0
 
 
 async def test_a_locked_database_delays_the_offset_until_the_batch_is_stored(
@@ -168,14 +179,9 @@ async def test_a_locked_database_delays_the_offset_until_the_batch_is_stored(
     db = await Database.open(tmp_path / "bot.sqlite3")
     inbox = FlakyInbox(db, failures=2)
     dispatcher = RecordingDispatcher()
-    bot = OneBatchBot()
+    bot = BatchBot([10])
     poller = DurablePolling(cast(Dispatcher, dispatcher), cast(Bot, bot), inbox)
-    stop = asyncio.Event()
-    running = asyncio.create_task(poller.run(stop))
-    await asyncio.wait_for(bot.asked_again.wait(), 30)
-    stop.set()
-    await running
-    assert await poller.wait_handled(10) == 0
+    await poll_until_asked_again(poller, bot)
 
     assert inbox.accept_calls == 3, "storing was tried until it worked"
     assert bot.offsets == [None, 11], "the update was confirmed only once stored"
@@ -212,37 +218,15 @@ class LoggingDispatcher(RecordingDispatcher):
         self.log.append(f"handled {update.update_id}")
 
 
-class TwoBatchBot(SilentBot):
-    """getUpdates: update 10, then 11 and 12, then nothing; records the offsets asked for."""
-
-    def __init__(self) -> None:
-        self.offsets: list[int | None] = []
-        self.asked_again = asyncio.Event()
-
-    async def __call__(self, method: Any, **kwargs: Any) -> Any:
-        self.offsets.append(method.offset)
-        batches = [[Update(update_id=10)], [Update(update_id=11), Update(update_id=12)]]
-        if len(self.offsets) <= len(batches):
-            return batches[len(self.offsets) - 1]
-        self.asked_again.set()
-        await asyncio.sleep(3600)
-        return []
-
-
 async def test_a_batch_past_a_confirmed_offset_is_handled_while_it_is_stored(
     tmp_path: Path,
 ) -> None:
     db = await Database.open(tmp_path / "bot.sqlite3")
     log: list[str] = []
     inbox = LoggingInbox(db, log, failures=2)
-    bot = TwoBatchBot()
+    bot = BatchBot([10], [11, 12])
     poller = DurablePolling(cast(Dispatcher, LoggingDispatcher(log)), cast(Bot, bot), inbox)
-    stop = asyncio.Event()
-    running = asyncio.create_task(poller.run(stop))
-    await asyncio.wait_for(bot.asked_again.wait(), 30)
-    stop.set()
-    await running
-    assert await poller.wait_handled(10) == 0
+    await poll_until_asked_again(poller, bot)
 
     # The first batch of a run may repeat an earlier run's: handled once stored. Later ones
     # are new: handled while the store is being tried.
