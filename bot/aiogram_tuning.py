@@ -3,9 +3,10 @@
 aiogram 3.31 runs every synchronous filter (all magic `F` filters) through `asyncio.to_thread`:
 a thread hop per filter per update, for a microsecond of work. `run_sync_filters_inline` makes
 those filters awaitable so they run on the loop. It also enters every router in turn, even one
-without a handler for the kind of update at hand (`skip_routers_without_handlers`). (The other
-one, answer types rebuilt after garbage collection, is kept away by
-`bot.telegram.json_session`.)
+without a handler for the kind of update at hand (`skip_routers_without_handlers`), copying the
+handler data several times in each: the bot's dependencies join that data only once a handler
+is chosen (`inject_dependencies`). (The other one, answer types rebuilt after garbage
+collection, is kept away by `bot.telegram.json_session`.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Router
+from aiogram import BaseMiddleware, Dispatcher, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject
 
@@ -80,3 +81,49 @@ def _passing_by(
         return await propagate(update_type=update_type, event=event, **kwargs)
 
     return propagate_event
+
+
+def inject_dependencies(dp: Dispatcher, dependencies: dict[str, Any]) -> set[str]:
+    """Hand `dependencies` to handlers by name, as aiogram's workflow data would, but only
+    once a handler has been chosen: aiogram copies the handler data several times in every
+    router an update passes through, and the bot's ~26 dependencies were over half of it.
+
+    The ones a filter or a startup/shutdown handler asks for stay in the workflow data (all of
+    them if a filter takes `**kwargs`); returns their names. Outer middlewares see only the
+    workflow data: they get what they need when they are made. Call once every handler is
+    registered.
+    """
+    wanted: set[str] = set()
+    for router in dp.chain_tail:
+        for observer in router.observers.values():
+            for holder in (observer._handler, *observer.handlers):
+                for filter_object in holder.filters or ():
+                    wanted |= set(dependencies) if filter_object.varkw else filter_object.params
+        for lifetime in (router.startup, router.shutdown):
+            for handler in lifetime.handlers:
+                wanted |= handler.params
+    early = {name: value for name, value in dependencies.items() if name in wanted}
+    late = {name: value for name, value in dependencies.items() if name not in wanted}
+    dp.workflow_data.update(early)
+    if late:
+        middleware = _Dependencies(late)
+        for kind, observer in dp.observers.items():
+            if kind != "update":  # the update's own observer routes: nothing chosen yet
+                observer.middleware(middleware)
+    return set(early)
+
+
+class _Dependencies(BaseMiddleware):
+    """An inner middleware of the dispatcher: runs once a handler's filters have passed."""
+
+    def __init__(self, dependencies: dict[str, Any]) -> None:
+        self._dependencies = dependencies
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data.update(self._dependencies)
+        return await handler(event, data)

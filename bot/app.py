@@ -26,7 +26,11 @@ from aiogram.types import LinkPreviewOptions
 from aiogram_i18n.cores import FluentRuntimeCore
 
 from bot.access_middleware import AccessMiddleware
-from bot.aiogram_tuning import run_sync_filters_inline, skip_routers_without_handlers
+from bot.aiogram_tuning import (
+    inject_dependencies,
+    run_sync_filters_inline,
+    skip_routers_without_handlers,
+)
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
 from bot.i18n import setup_i18n
@@ -390,9 +394,10 @@ async def open_app(
 
 
 def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]:
-    """The dispatcher with its middlewares and routers; dependencies as workflow data."""
+    """The dispatcher with its middlewares and routers; the dependencies reach handlers by
+    name (`inject_dependencies`)."""
     settings = deps.settings
-    dp = Dispatcher(storage=deps.state_storage, **deps.as_workflow_data())
+    dp = Dispatcher(storage=deps.state_storage)
     # Outer update middlewares run in this order. Nothing before the conversation ordering
     # awaits I/O, so messages of one conversation queue up in the order Telegram sent them.
     # Albums first: in groups only an album's first part carries the mention.
@@ -415,6 +420,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
     skip_routers_without_handlers(dp)
+    inject_dependencies(dp, deps.as_workflow_data())
     return dp, i18n_core
 
 

@@ -11,7 +11,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters import Command
 from aiogram.types import Update
 
-from bot.aiogram_tuning import skip_routers_without_handlers
+from bot.aiogram_tuning import inject_dependencies, skip_routers_without_handlers
 from handlers import create_routers
 
 
@@ -80,3 +80,44 @@ async def test_routers_passed_by_still_handle_what_they_did(kind: str) -> None:
     handled, seen = results[1]
     assert handled == (UNHANDLED if kind == "inline" else kind)
     assert seen == (["watched"] if kind == "text" else [])
+
+
+async def test_dependencies_reach_filters_handlers_and_startup_by_name() -> None:
+    dp = Dispatcher()
+    router = Router()
+    seen: dict[str, Any] = {}
+
+    def open_gate(_: Any, gate: str) -> bool:
+        seen["filter"] = gate
+        return True
+
+    async def handle(_: Any, gate: str, service: str) -> str:
+        seen["handler"] = (gate, service)
+        return "handled"
+
+    async def on_startup(clock: str) -> None:
+        seen["startup"] = clock
+
+    class Routing(BaseMiddleware):
+        async def __call__(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+            seen["routing data"] = sorted(k for k in ("gate", "clock", "service") if k in data)
+            return await handler(event, data)
+
+    router.message.register(handle, open_gate)
+    router.startup.register(on_startup)
+    dp.include_router(router)
+    dp.update.outer_middleware(Routing())
+    early = inject_dependencies(dp, {"gate": "G", "clock": "C", "service": "S"})
+    assert early == {"gate", "clock"}, "a filter's and a startup handler's stay in the data"
+
+    bot = Bot("42:TEST")
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    update = Update.model_validate({"update_id": 1, **UPDATES["text"]})
+    assert await dp.feed_update(bot, update) == "handled"
+    await bot.session.close()
+    assert seen == {
+        "startup": "C",
+        "routing data": ["clock", "gate"],  # the rest is not copied from router to router
+        "filter": "G",
+        "handler": ("G", "S"),
+    }
