@@ -11,11 +11,12 @@ collection, is kept away by `bot.telegram.json_session`.)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher, Router
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.types import TelegramObject
 
 
@@ -26,19 +27,24 @@ def _inline(callback: Callable[..., Any]) -> Callable[..., Any]:
     return call_on_the_loop
 
 
-def run_sync_filters_inline(root: Router) -> int:
-    """Make every synchronous filter under `root` run on the event loop; return how many."""
-    changed = 0
+def _filters(root: Router) -> Iterator[FilterObject]:
+    """Every filter under `root`: its handlers' and its routers' own."""
     for router in root.chain_tail:
         for observer in router.observers.values():
             # Router-wide filters (`router.message.filter(...)`) live on the observer itself.
             holders = [getattr(observer, "_handler", None), *observer.handlers]
             for holder in holders:
-                for filter_object in getattr(holder, "filters", None) or ():
-                    if not filter_object.awaitable:
-                        filter_object.callback = _inline(filter_object.callback)
-                        filter_object.awaitable = True
-                        changed += 1
+                yield from getattr(holder, "filters", None) or ()
+
+
+def run_sync_filters_inline(root: Router) -> int:
+    """Make every synchronous filter under `root` run on the event loop; return how many."""
+    changed = 0
+    for filter_object in _filters(root):
+        if not filter_object.awaitable:
+            filter_object.callback = _inline(filter_object.callback)
+            filter_object.awaitable = True
+            changed += 1
     return changed
 
 
@@ -94,11 +100,9 @@ def inject_dependencies(dp: Dispatcher, dependencies: dict[str, Any]) -> set[str
     registered.
     """
     wanted: set[str] = set()
+    for filter_object in _filters(dp):
+        wanted |= set(dependencies) if filter_object.varkw else filter_object.params
     for router in dp.chain_tail:
-        for observer in router.observers.values():
-            for holder in (observer._handler, *observer.handlers):
-                for filter_object in holder.filters or ():
-                    wanted |= set(dependencies) if filter_object.varkw else filter_object.params
         for lifetime in (router.startup, router.shutdown):
             for handler in lifetime.handlers:
                 wanted |= handler.params

@@ -98,7 +98,7 @@ class SqliteTransaction:
             if begin:
                 raw.execute("BEGIN IMMEDIATE")
             for earlier, values in deferred:
-                raw.execute(earlier, values).close()
+                _rowcount(raw, earlier, values)
             return statement(raw, sql, params)
 
         return cast(T, await self._conn._execute(step))  # type: ignore[no-untyped-call]
