@@ -22,33 +22,42 @@ class UserJobs:
     """
 
     def __init__(self) -> None:
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._slots: dict[int, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> int:
         return len(self._tasks)
 
     def busy(self, user_id: int) -> bool:
-        return user_id in self._tasks
+        return user_id in self._slots
 
     def start(self, user_id: int, job: Job, *, name: str) -> bool:
         """Start `job` unless the user already has one running; False when refused."""
-        if user_id in self._tasks:
+        if user_id in self._slots:
             return False
         task = asyncio.create_task(job(), name=name)
-        self._tasks[user_id] = task
+        self._slots[user_id] = task
+        self._tasks.add(task)
         task.add_done_callback(lambda done: self._finished(user_id, done))
         return True
 
+    def release(self, user_id: int) -> None:
+        """Called by a job once the user has its result: the user may start the next one
+        while this job finishes its bookkeeping (it is still waited for at shutdown)."""
+        if self._slots.get(user_id) is asyncio.current_task():
+            del self._slots[user_id]
+
     def _finished(self, user_id: int, task: asyncio.Task[None]) -> None:
-        if self._tasks.get(user_id) is task:
-            del self._tasks[user_id]
+        self._tasks.discard(task)
+        if self._slots.get(user_id) is task:
+            del self._slots[user_id]
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error("Background job %s failed", task.get_name(), exc_info=error)
 
     async def shutdown(self, grace_seconds: float) -> None:
         """Let running jobs finish for up to `grace_seconds`, then cancel the rest."""
-        tasks = set(self._tasks.values())
+        tasks = set(self._tasks)
         if not tasks:
             return
         logger.info("Waiting for %d background job(s)", len(tasks))

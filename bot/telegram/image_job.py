@@ -165,6 +165,7 @@ class ImageStudio:
         if len(images) < job.count:
             note = tr(job.i18n, "image-fewer", made=len(images), asked=job.count)
             await answer(job.message, note)
+        self.image_jobs.release(job.user_id)
         for picture_id, message in zip(ids, shown, strict=False):
             with contextlib.suppress(sqlite3.Error):
                 await self.pictures.set_message(picture_id, message.message_id)

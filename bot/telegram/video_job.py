@@ -106,6 +106,7 @@ class VideoStudio:
                     await status.close()
             if clip is not None:
                 await self._deliver(target, clip, photo_caption(offer.request.prompt), i18n)
+                self.jobs.release(offer.user_id)
         except asyncio.CancelledError:
             await self._interrupted(target, row, resuming if row.id is not None else interrupted)
             raise
@@ -137,6 +138,7 @@ class VideoStudio:
         try:
             clip = await self._resumed_clip(job, max(remaining, 0.001))
             await self._deliver(target, clip, photo_caption(job.prompt), i18n)
+            self.jobs.release(job.user_id)
         except asyncio.CancelledError:
             await self._interrupted(target, row, None)
             raise

@@ -1,4 +1,5 @@
-"""One background job per user: refused while busy, released when done, stopped at shutdown."""
+"""One background job per user: refused while busy, released when done or when the job says
+its result is delivered, stopped at shutdown."""
 
 from __future__ import annotations
 
@@ -61,3 +62,34 @@ async def test_shutdown_waits_for_quick_jobs_and_cancels_slow_ones() -> None:
     assert cancelled == ["slow"]
     assert jobs.running == 0
     await jobs.shutdown(grace_seconds=0.2)  # nothing left: returns at once
+
+
+async def test_a_job_that_delivered_its_result_frees_the_user_and_is_still_awaited() -> None:
+    jobs = UserJobs()
+    delivered, bookkeeping_done = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def job() -> None:
+        jobs.release(1)
+        delivered.set()
+        await bookkeeping_done.wait()
+        finished.append("first")
+
+    async def impostor() -> None:
+        jobs.release(1)  # not the task holding user 1's slot: changes nothing
+
+    async def second() -> None:
+        await bookkeeping_done.wait()
+
+    assert jobs.start(1, job, name="first")
+    await delivered.wait()
+    assert not jobs.busy(1)
+    assert jobs.start(2, impostor, name="impostor")
+    assert jobs.start(1, second, name="second")
+    await asyncio.sleep(0.01)
+    assert jobs.busy(1)  # the second job holds the slot until it ends
+    assert jobs.running == 2
+    asyncio.get_running_loop().call_later(0.01, bookkeeping_done.set)
+    await jobs.shutdown(grace_seconds=1)
+    assert finished == ["first"]
+    assert jobs.running == 0 and not jobs.busy(1)
