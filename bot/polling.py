@@ -231,23 +231,26 @@ class DurablePolling:
         The first batch of a run may repeat updates an earlier run stored and never confirmed:
         only the ones the store finds new are handled, once stored. A batch that comes after
         an offset this run confirmed (`past_offset`) is new (Telegram sends only updates past
-        the offset), so its handling starts while it is being stored. The offset still moves
-        on only once the batch is stored, and marking an update handled also works before its
-        row is written (`mark_handled_in`), so the order of the two writes does not matter.
+        the offset), so its handling starts first and the batch is stored meanwhile (the
+        store's task, made after theirs, runs after their first steps). The offset still
+        moves on only once the batch is stored, and marking an update handled also works
+        before its row is written (`mark_handled_in`), so the order of the two writes does
+        not matter.
         """
-        rows = [(u.update_id, payload_of(u)) for u in updates]
-        storing = asyncio.ensure_future(
-            self._stored(partial(self._inbox.accept, rows), "store updates")
-        )
         if past_offset:
             for update in updates:
                 self._start(update, data)
-            await storing
+            await asyncio.ensure_future(self._store(updates))
             return
-        fresh = set(await storing)
+        fresh = set(await self._store(updates))
         for update in updates:
             if update.update_id in fresh:
                 self._start(update, data)
+
+    async def _store(self, updates: list[Update]) -> list[int]:
+        """The batch in the inbox; the ids of the updates it did not hold yet."""
+        rows = [(u.update_id, payload_of(u)) for u in updates]
+        return await self._stored(partial(self._inbox.accept, rows), "store updates")
 
     def _start(self, update: Update, data: dict[str, Any]) -> None:
         if self._metrics is not None:
