@@ -28,8 +28,8 @@ from aiogram_i18n.cores import FluentRuntimeCore
 from bot.access_middleware import AccessMiddleware
 from bot.aiogram_tuning import (
     inject_dependencies,
+    pass_routers_by,
     run_sync_filters_inline,
-    skip_routers_without_handlers,
 )
 from bot.arrival_middleware import ArrivalRefusalMiddleware
 from bot.config import Settings
@@ -419,7 +419,7 @@ def build_dispatcher(deps: Dependencies) -> tuple[Dispatcher, FluentRuntimeCore]
     dp.update.outer_middleware(ReplayLimitMiddleware())  # last: see its docstring
     dp.include_routers(*create_routers())
     run_sync_filters_inline(dp)
-    skip_routers_without_handlers(dp)
+    pass_routers_by(dp)
     inject_dependencies(dp, deps.as_workflow_data())
     return dp, i18n_core
 

@@ -1,6 +1,9 @@
 """aiogram routers, one per feature, in the order they must be tried."""
 
+from collections.abc import Callable
+
 from aiogram import Router
+from aiogram.enums import ChatType
 from aiogram.types import Message
 
 from handlers import (
@@ -39,15 +42,16 @@ def create_routers() -> list[Router]:
     return [
         errors.create_router(),
         # Before the groups router: /id also answers in groups the owner has not allowed yet.
-        identity.create_router(),
-        groups.create_router(),
+        _only(identity.create_router(), _starts_with_slash),
+        _only(groups.create_router(), _in_a_group),
         _commands_router(),
         answer_actions.create_router(),
         image.create_router(),
         picture_buttons.create_router(),
-        voice.create_router(),
-        photo.create_router(),
-        document.create_router(),
+        # A recording, a photo or a file never comes with a text (only with a caption).
+        _only(voice.create_router(), _without_text),
+        _only(photo.create_router(), _without_text),
+        _only(document.create_router(), _without_text),
         chat.create_router(),
         edits.create_router(),
         fallback.create_router(),
@@ -80,5 +84,20 @@ def _commands_router() -> Router:
     return router
 
 
-async def _starts_with_slash(message: Message) -> bool:
+def _only(router: Router, check: Callable[[Message], bool]) -> Router:
+    """`router` takes only the messages `check` lets through: the others pass it by at the
+    cost of that check (`bot.aiogram_tuning.pass_routers_by`), not of entering it."""
+    router.message.filter(check)
+    return router
+
+
+def _starts_with_slash(message: Message) -> bool:
     return (message.text or message.caption or "").startswith("/")
+
+
+def _in_a_group(message: Message) -> bool:
+    return message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def _without_text(message: Message) -> bool:
+    return message.text is None

@@ -1,5 +1,6 @@
 """The command routers sit behind one "starts with /" check: it must not hide a handler; and
-routers passed by for kinds of update they have no handler for still handle what they did."""
+routers passed by for kinds of update they have no handler for, or that their own filters
+refuse, still handle what they did."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.filters import Command
 from aiogram.types import Update
 
-from bot.aiogram_tuning import inject_dependencies, skip_routers_without_handlers
+from bot.aiogram_tuning import inject_dependencies, pass_routers_by
 from handlers import create_routers
 
 
@@ -30,7 +31,7 @@ def test_the_routers_behind_the_command_check_take_only_commands() -> None:
 
 def _tree(seen: list[str]) -> Dispatcher:
     dp = Dispatcher()
-    buttons, media, edits, texts, watcher = (Router(name=n) for n in "abcde")
+    buttons, media, edits, texts, watcher, gated, inner = (Router(name=n) for n in "abcdefg")
     buttons.callback_query.register(lambda _: "button")
     media.message.register(lambda _: "photo", F.photo)
     edits.edited_message.register(lambda _: "edit")
@@ -41,9 +42,23 @@ def _tree(seen: list[str]) -> Dispatcher:
             seen.append("watched")
             return await handler(event, data)
 
-    watcher.message.outer_middleware(Watch())  # no handler of its own, but not passed by
+    # Its own filter refuses texts: neither it nor its sub-router may take one.
+    gated.message.filter(lambda message: message.text is None)
+    inner.message.register(lambda _: "taken by a router behind a refusing filter")
+    gated.include_router(inner)
+    entered = gated._propagate_event
+
+    async def entering(*args: Any, **kwargs: Any) -> Any:
+        seen.append("gated router entered")
+        return await entered(*args, **kwargs)
+
+    gated._propagate_event = entering  # type: ignore[method-assign]
+    # No handler of its own and a filter refusing everything, but an outer middleware: it
+    # is still entered (aiogram runs the middleware before the filter).
+    watcher.message.outer_middleware(Watch())
+    watcher.message.filter(lambda _: False)
     texts.message.register(lambda _: "text")
-    dp.include_routers(buttons, media, watcher, texts)
+    dp.include_routers(buttons, media, gated, watcher, texts)
     return dp
 
 
@@ -72,14 +87,17 @@ async def test_routers_passed_by_still_handle_what_they_did(kind: str) -> None:
         seen: list[str] = []
         dp = _tree(seen)
         if tuned:
-            assert skip_routers_without_handlers(dp) == 5
+            assert pass_routers_by(dp) == 7
         update = Update.model_validate({"update_id": 1, **UPDATES[kind]})
         results.append((await dp.feed_update(bot, update), seen))
     await bot.session.close()
-    assert results[0] == results[1]
-    handled, seen = results[1]
-    assert handled == (UNHANDLED if kind == "inline" else kind)
-    assert seen == (["watched"] if kind == "text" else [])
+    (handled, seen_untuned), (tuned_handled, seen) = results
+    assert tuned_handled == handled == (UNHANDLED if kind == "inline" else kind)
+    if kind == "text":
+        assert seen_untuned == ["gated router entered", "watched"]
+        assert seen == ["watched"], "passed by the router whose own filter refuses texts"
+    else:
+        assert seen == [] and "watched" not in seen_untuned
 
 
 async def test_dependencies_reach_filters_handlers_and_startup_by_name() -> None:
