@@ -20,7 +20,10 @@ async def catalogue_snapshot(
 ) -> Catalogue | None:
     """The current snapshot (refreshed in the background when stale), or None if unavailable."""
     try:
-        return await asyncio.wait_for(catalogue.get(), wait_seconds)
+        # Not `wait_for`: that runs `get()` as a task of its own, a trip through the event
+        # loop for what is almost always a snapshot at hand.
+        async with asyncio.timeout(wait_seconds):
+            return await catalogue.get()
     except (CatalogueUnavailable, TimeoutError):
         return None
 
