@@ -9,7 +9,7 @@ import pytest
 from fluent.runtime import FluentBundle, FluentResource
 
 from bot.i18n import LOCALES_DIR, SUPPORTED_LANGUAGES
-from bot.lazy_fluent import LazyBundle, LazyFluentCore
+from bot.lazy_fluent import FORMATTED_TEXTS_KEPT, LazyBundle, LazyFluentCore
 
 NUMBERS = (0, 1, 2, 5, 21, 1.5, 1234567)
 
@@ -59,3 +59,25 @@ def test_references_across_files_and_the_first_definition_wins(tmp_path: Path) -
     assert bundle.format_pattern(title)[0] == "Welcome to Polza"
     assert core.get("items", "en", count=1) == "one item"
     assert core.get("items", "en", count=3) == "3 items"
+
+
+def test_formatted_texts_are_kept_per_locale_and_values(tmp_path: Path) -> None:
+    for locale, word in (("en", "item"), ("ru", "штука")):
+        (tmp_path / locale).mkdir()
+        (tmp_path / locale / "a.ftl").write_text(
+            f"stop = Stop {locale}\nitems = {{ $count }} {word}\n",
+            encoding="utf-8",
+        )
+    core = LazyFluentCore(path=tmp_path / "{locale}", default_locale="en")
+    core.locales.update(core.find_locales())
+    assert core.get("stop", "en") == "Stop en"
+    assert core.get("stop", "ru") == "Stop ru"
+    assert core.get("stop", "en") == "Stop en"
+    assert core.get("items", "en", count=1) == "1 item"
+    assert core.get("items", "en", count=2) == "2 item"
+    assert core.get("items", "en", count=1.5) == "1.5 item"
+    assert core.get("items", "ru", count=1) == "1 штука"
+    # Never more than FORMATTED_TEXTS_KEPT texts, whatever values come.
+    for count in range(FORMATTED_TEXTS_KEPT + 10):
+        assert core.get("items", "en", count=count) == f"{count:,} item"
+    assert len(core._formatted) <= FORMATTED_TEXTS_KEPT
