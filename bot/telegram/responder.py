@@ -7,6 +7,7 @@ the user what went wrong when something did. The call itself is metered by the P
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -291,7 +292,9 @@ class Responder:
             ),
             thread_id=topic_of(message),
             reply_to=None if private else message.message_id,
-            stop_markup=stop_markup(turn.conversation, turn.text("stop-button")),
+            stop_markup=functools.partial(
+                stop_markup, turn.conversation, turn.text("stop-button")
+            ),
             thinking_text=turn.text("answer-thinking"),
             reopen_fence=reopen_fence,
         )

@@ -76,7 +76,7 @@ class TelegramAnswer:
         edit_interval: float,
         thread_id: int | None = None,
         reply_to: int | None = None,
-        stop_markup: InlineKeyboardMarkup | None = None,
+        stop_markup: Callable[[], InlineKeyboardMarkup] | None = None,
         thinking_text: str | None = None,
         reopen_fence: str = "",
     ) -> None:
@@ -85,8 +85,10 @@ class TelegramAnswer:
         self._thread_id = thread_id
         self._reply_to = reply_to
         self._use_draft = use_draft
-        # Drafts carry Telegram's own stop button; edited messages carry this one meanwhile.
-        self._stop_markup = stop_markup
+        # Drafts carry Telegram's own stop button; edited messages carry this one meanwhile
+        # (made when first needed: a private answer streamed as drafts never needs it).
+        self._make_stop_markup = stop_markup
+        self._stop_markup: InlineKeyboardMarkup | None = None
         self._draft_interval = draft_interval
         self._edit_interval = edit_interval
         self._draft_id = new_draft_id()
@@ -102,6 +104,11 @@ class TelegramAnswer:
         # Shown once while a reasoning model thinks, until its first words arrive.
         self._thinking_text = thinking_text
         self._thinking_shown = False
+
+    def _stop_button(self) -> InlineKeyboardMarkup | None:
+        if self._stop_markup is None and self._make_stop_markup is not None:
+            self._stop_markup = self._make_stop_markup()
+        return self._stop_markup
 
     # -- typing indicator -------------------------------------------------------------------
 
@@ -209,7 +216,7 @@ class TelegramAnswer:
                         chat_id=self._chat_id,
                         draft_id=self._draft_id,
                         message_thread_id=self._thread_id,
-                        can_stop=True if self._stop_markup is not None else None,
+                        can_stop=True if self._make_stop_markup is not None else None,
                         **_body(part, plain),
                     ),
                     final=False,
@@ -293,7 +300,7 @@ class TelegramAnswer:
             chat_id=self._chat_id,
             message_thread_id=self._thread_id,
             reply_parameters=reply,
-            reply_markup=markup if final else self._stop_markup,
+            reply_markup=markup if final else self._stop_button(),
             **_body(part, plain),
         )
 
@@ -308,7 +315,7 @@ class TelegramAnswer:
         return EditMessageText(
             chat_id=self._chat_id,
             message_id=self._live_message_id,
-            reply_markup=markup if final else self._stop_markup,
+            reply_markup=markup if final else self._stop_button(),
             **_body(part, plain),
         )
 
