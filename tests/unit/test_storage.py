@@ -3,6 +3,7 @@ on both backends (the `store` fixture: a SQLite file and a real PostgreSQL datab
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -224,3 +225,49 @@ async def test_a_failing_deferred_statement_fails_its_whole_transaction(db: Data
             tx.defer("UPDATE no_such_table SET x = 1")
     record = await users.get(1)
     assert record is not None and record.language == "en", "rolled back"
+
+
+async def test_a_sqlite_write_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    """A write made at once on the event loop finds the database busy: it waits on the
+    database thread (busy_timeout) for the other writer instead of failing."""
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    users = UserRepository(db)
+    await users.ensure(1, "en")  # written with nobody else writing
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE users SET language = 'de' WHERE id = 1")
+    waiting = asyncio.create_task(users.ensure(2, "ru"))
+    await asyncio.sleep(0.2)
+    assert not waiting.done(), "waits for the other process's write"
+    other.execute("COMMIT")
+    record = await asyncio.wait_for(waiting, 10)
+    assert (record.id, record.language) == (2, "ru")
+    assert [(u.id, u.language) for u in (await users.get(1), record) if u] == [
+        (1, "de"),
+        (2, "ru"),
+    ]
+    other.close()
+    await db.close()
+
+
+async def test_a_write_waits_for_the_open_transaction_and_a_failed_one_leaves_none_open(
+    db: Database,
+) -> None:
+    users = UserRepository(db)
+    await users.ensure(1, "en")
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE users SET language = 'ru' WHERE id = 1")
+        later = asyncio.create_task(
+            db.write("UPDATE users SET language = language || '+' WHERE id = 1")
+        )
+        await asyncio.sleep(0.05)
+        assert not later.done(), "not inside the open transaction, nor before it"
+    await later
+    record = await users.get(1)
+    assert record is not None and record.language == "ru+"
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await db.write("INSERT INTO users (id, created_at, updated_at) VALUES (1, 0, 0)")
+    await db.write("UPDATE users SET language = 'uk' WHERE id = 1")  # no transaction left open
+    record = await users.get(1)
+    assert record is not None and record.language == "uk"
