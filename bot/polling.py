@@ -231,21 +231,28 @@ class DurablePolling:
         The first batch of a run may repeat updates an earlier run stored and never confirmed:
         only the ones the store finds new are handled, once stored. A batch that comes after
         an offset this run confirmed (`past_offset`) is new (Telegram sends only updates past
-        the offset), so its handling starts first and the batch is stored meanwhile (the
-        store's task, made after theirs, runs after their first steps). The offset still
-        moves on only once the batch is stored, and marking an update handled also works
-        before its row is written (`mark_handled_in`), so the order of the two writes does
-        not matter.
+        the offset), so its handling starts first and the batch is stored meanwhile
+        (`_store_behind`). The offset still moves on only once the batch is stored, and
+        marking an update handled also works before its row is written (`mark_handled_in`),
+        so the order of the two writes does not matter.
         """
         if past_offset:
             for update in updates:
                 self._start(update, data)
-            await asyncio.ensure_future(self._store(updates))
+            await asyncio.ensure_future(self._store_behind(updates))
             return
         fresh = set(await self._store(updates))
         for update in updates:
             if update.update_id in fresh:
                 self._start(update, data)
+
+    async def _store_behind(self, updates: list[Update]) -> list[int]:
+        """`_store`, in a task made after the handling ones, that lets them run two steps
+        first: the first of a chat message ends where it starts the request to Polza as a
+        task of its own, the second sends that request. The user waits for those; only
+        the offset waits for the store."""
+        await asyncio.sleep(0)
+        return await self._store(updates)
 
     async def _store(self, updates: list[Update]) -> list[int]:
         """The batch in the inbox; the ids of the updates it did not hold yet."""
