@@ -124,54 +124,6 @@ def _rows(raw: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Ro
         cursor.close()
 
 
-def _open_loop_writer(path: str) -> sqlite3.Connection | None:
-    """`SqliteDatabase.write`'s connection on the event loop. It never waits for a lock (that
-    would stop the event loop: a busy write goes to the database thread instead) and never
-    checkpoints (the checkpointer does, from its own thread); as the main connection, its
-    commits append to the WAL without fsync (synchronous=NORMAL) and foreign keys hold."""
-    try:
-        writer = sqlite3.connect(path, isolation_level=None)
-        writer.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA busy_timeout=0",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA wal_autocheckpoint=0",
-            f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}",
-        ):
-            writer.execute(pragma)
-    except sqlite3.Error as error:
-        logger.warning("Writes stay on the database thread: %s", error)
-        return None
-    return writer
-
-
-def _busy(error: sqlite3.OperationalError) -> bool:
-    return error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
-def _write_at_once(
-    writer: sqlite3.Connection, sql: str, values: tuple[Any, ...]
-) -> list[Row] | None:
-    """One statement committed on its own, now; None (nothing written) when the database is
-    busy."""
-    try:
-        writer.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as error:
-        if _busy(error):
-            return None
-        raise
-    try:
-        rows = _rows(writer, sql, values)
-        writer.execute("COMMIT")
-    except BaseException as error:
-        writer.rollback()  # does nothing when SQLite ended the transaction itself
-        if isinstance(error, sqlite3.OperationalError) and _busy(error):
-            return None
-        raise
-    return rows
-
-
 class _Abandoned(Exception):
     """A lone write whose caller was cancelled before it could commit: rolled back."""
 
@@ -313,7 +265,6 @@ class SqliteDatabase(Database):
         self._write_lock = asyncio.Lock()
         self._checkpointer: WalCheckpointer | None = None
         self._reader: sqlite3.Connection | None = None  # `lookup`'s, on the event loop
-        self._loop_writer: sqlite3.Connection | None = None  # `write`'s, on the event loop
 
     @classmethod
     async def connect(cls, path: Path | str) -> SqliteDatabase:
@@ -341,8 +292,6 @@ class SqliteDatabase(Database):
         if wal:
             await db._start_checkpointer(str(path))
             db._reader = _open_reader(str(path))
-            if db._checkpointer is not None:  # else its commits could checkpoint on the loop
-                db._loop_writer = _open_loop_writer(str(path))
         return db
 
     async def _start_checkpointer(self, path: str) -> None:
@@ -366,10 +315,9 @@ class SqliteDatabase(Database):
 
     async def close(self) -> None:
         """Stops the checkpointer, checkpoints the whole WAL, then closes the connections."""
-        for connection in (self._reader, self._loop_writer):
-            if connection is not None:
-                connection.close()
-        self._reader = self._loop_writer = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         try:
             if self._checkpointer is not None:
                 await self._checkpointer.close()
@@ -399,23 +347,11 @@ class SqliteDatabase(Database):
                 self._checkpointer.wrote()
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        """One statement committed on its own (BEGIN IMMEDIATE, the statement, COMMIT).
-
-        When no transaction of this process is open, on the event loop itself, from a
-        connection of its own: a small statement appended to the WAL takes a few dozen
-        microseconds, less than a trip to the database thread and back. Busy (another
-        process writing), or with a transaction open, in one trip to the database thread,
-        waiting for the lock there. That trip goes on when its caller is cancelled; it then
-        rolls back instead of committing, unless it had committed already. Meant for small
-        statements: the event loop waits for one written at once.
-        """
+        """One statement committed on its own, in one trip to the database thread: BEGIN
+        IMMEDIATE, the statement and COMMIT run there together. The trip goes on when its
+        caller is cancelled (waiting for another process's lock, say); it then rolls back
+        instead of committing, unless it had committed already."""
         values = tuple(params)
-        if self._loop_writer is not None and not self._write_lock.locked():
-            written = _write_at_once(self._loop_writer, sql, values)
-            if written is not None:
-                if self._checkpointer is not None:
-                    self._checkpointer.wrote()
-                return written
         raw: sqlite3.Connection = self._conn._conn
         abandoned = threading.Event()
 
@@ -461,7 +397,7 @@ class SqliteDatabase(Database):
             try:
                 return _rows(self._reader, sql, tuple(params))
             except sqlite3.OperationalError as error:
-                if not _busy(error):
+                if error.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                     raise
         return await self.fetch_all(sql, params)
 

@@ -11,7 +11,6 @@ import pytest
 
 from storage import Database
 from storage.inbox import InboxRepository
-from storage.sqlite import SqliteDatabase
 
 
 async def test_a_task_cancelled_at_begin_leaves_no_transaction_open(
@@ -60,18 +59,9 @@ async def test_a_full_disk_raises_its_own_error_and_later_writes_work(db: Databa
     await inbox.accept([(1, "{}")])
     pages = await db.fetch_one("PRAGMA page_count")
     assert pages is not None
-    await _limit_pages(db, pages[0])
+    await db.fetch_all(f"PRAGMA max_page_count = {pages[0]}")
     with pytest.raises(sqlite3.OperationalError, match="full"):
         await inbox.accept([(2, "x" * 200_000)])
-    await _limit_pages(db, 1073741823)
+    await db.fetch_all("PRAGMA max_page_count = 1073741823")
     assert await inbox.accept([(3, "{}")]) == [3]
     assert [p.update_id for p in await inbox.pending()] == [1, 3]
-
-
-async def _limit_pages(db: Database, pages: int) -> None:
-    """A full disk, as each connection that writes sees it (max_page_count is per
-    connection): the database thread's, and the one writing on the event loop."""
-    assert isinstance(db, SqliteDatabase)
-    await db.fetch_all(f"PRAGMA max_page_count = {pages}")
-    if db._loop_writer is not None:
-        db._loop_writer.execute(f"PRAGMA max_page_count = {pages}")

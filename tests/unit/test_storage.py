@@ -228,8 +228,8 @@ async def test_a_failing_deferred_statement_fails_its_whole_transaction(db: Data
 
 
 async def test_a_sqlite_write_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
-    """A write made at once on the event loop finds the database busy: it waits on the
-    database thread (busy_timeout) for the other writer instead of failing."""
+    """Another process holds the write lock: the write waits for it (busy_timeout) instead
+    of failing."""
     path = tmp_path / "bot.sqlite3"
     db = await Database.open(path)
     users = UserRepository(db)
