@@ -61,8 +61,7 @@ def create_routers() -> list[Router]:
 def _commands_router() -> Router:
     """The routers whose messages are all commands, behind one check: a plain text (most
     updates) skips them all at once instead of trying each of their handlers."""
-    router = Router(name="commands")
-    router.message.filter(_starts_with_slash)
+    router = _only(Router(name="commands"), _starts_with_slash)
     router.include_routers(
         # Before common: `/start ask-…` (from an inline answer) is not a plain /start.
         inline.create_router(),
