@@ -106,11 +106,16 @@ class CpuMeter:
     """CPU used by each of our processes, and by everything else on the machine, over a span."""
 
     pids: dict[str, int]
+    # Called at the end: processes that may have started during the span (a pool's new
+    # PostgreSQL backends). Those not known at the start count all their CPU as the span's.
+    late_pids: Callable[[], dict[str, int]] | None = None
     wall: float = 0.0
     used: dict[str, tuple[float, float]] = field(default_factory=dict)  # name: (user, system)
     machine_busy: float = 0.0
 
     def _now(self) -> tuple[dict[str, tuple[float, float]], float]:
+        if self.late_pids is not None:
+            self.pids = {**self.late_pids(), **self.pids}
         times = {name: cpu_times(pid) for name, pid in self.pids.items()}
         own = os.times()
         times["bench"] = (own.user, own.system)
@@ -124,9 +129,9 @@ class CpuMeter:
     def __exit__(self, *exc: object) -> None:
         self.wall = time.monotonic() - self._t0
         end, busy = self._now()
+        start = {name: self._start.get(name, (0.0, 0.0)) for name in end}
         self.used = {
-            name: (end[name][0] - self._start[name][0], end[name][1] - self._start[name][1])
-            for name in end
+            name: (end[name][0] - start[name][0], end[name][1] - start[name][1]) for name in end
         }
         self.machine_busy = busy - self._busy0
 

@@ -109,7 +109,10 @@ def _measure(
     stack.reset_polza([chat_rule(config, chunk_delay=0.0, first_chunk_delay=0.0)])
     runs = _start_replicas(stack, count, database_url, redis.url)
     try:
-        warm = messages(WARMUP_USER + count * 1000, config.warmup * count, 1, config.reply_chars)
+        # As many users as the timed burst, one message each: every replica's connection pool
+        # grows to its working size here, so the timed burst measures the steady state and not
+        # PostgreSQL forking backends for pools that are still growing.
+        warm = messages(WARMUP_USER + count * 100_000, config.rate_users, 1, config.reply_chars)
         warmed = burst(stack, runs[0], warm, _timeout(len(warm)))
         result.broken += [f"{count} replica(s), warm-up: {p}" for p in warmed.check.problems]
         plan = messages(
@@ -121,8 +124,12 @@ def _measure(
         pids = {f"replica {n + 1}": run.pid for n, run in enumerate(runs)}
         if redis.proc is not None:
             pids["Redis"] = redis.proc.pid
-        backends = _postgres_pids(postgres)
-        with CpuMeter({**pids, **backends, **stack.fake_pids}) as cpu:
+        backends_before = _postgres_pids(postgres)
+        meter = CpuMeter(
+            {**pids, **backends_before, **stack.fake_pids},
+            late_pids=lambda: _postgres_pids(postgres),
+        )
+        with meter as cpu:
             outcome = burst(stack, runs[0], plan, _timeout(len(plan)))
         for run in runs[1:]:
             run.ensure_running()
@@ -136,7 +143,8 @@ def _measure(
         foreign = cpu.others_share
         result.foreign_cpu = max(result.foreign_cpu or 0.0, foreign)
         # One figure for PostgreSQL: the postmaster and every backend summed.
-        summed = [cpu.used.pop(name, (0.0, 0.0)) for name in backends]
+        backends = [name for name in cpu.used if name.startswith("PostgreSQL")]
+        summed = [cpu.used.pop(name) for name in backends]
         cpu.used["PostgreSQL (all processes)"] = (
             sum(user for user, _ in summed),
             sum(system for _, system in summed),
@@ -152,7 +160,9 @@ def _measure(
             f"{count} replica(s): {len(plan)} messages from {config.rate_users} users answered "
             f"in {outcome.wall:.2f} s = {rate:.0f} msg/s; CPU per answered message: {each} "
             f"(replicas together b = {replicas_ms:.1f} ms, everything else o = "
-            f"{others_ms:.1f} ms). {cpu.summary()}."
+            f"{others_ms:.1f} ms). {cpu.summary()}. PostgreSQL processes: "
+            f"{len(backends_before)} at the start, {len(backends)} at the end (a process "
+            "started during the burst counts all its CPU in it)."
         )
         for run in runs:
             record_log_problems(result, run, 0)
