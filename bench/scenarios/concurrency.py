@@ -15,7 +15,13 @@ import math
 from collections import defaultdict
 
 from bench.config import Config
-from bench.scenarios.common import burst, chat_rule, record_log_problems, wait_messages_stored
+from bench.scenarios.common import (
+    burst,
+    calls_per_message,
+    chat_rule,
+    record_log_problems,
+    wait_messages_stored,
+)
 from bench.stack import CpuMeter, RssSampler, Stack, memory_kb, request_user_text
 from bench.stats import Figure, ScenarioResult, Target
 from bench.traffic import first_visible_ms, messages
@@ -132,6 +138,8 @@ def run_concurrency(stack: Stack, config: Config) -> ScenarioResult:
         f"{bot_cpu / max(1, outcome.check.answered) * 1000:.1f} ms, {bot_cpu:.1f} s in all: "
         "one event loop (one core, the GIL) cannot finish the burst in less wall time than "
         "that, whatever the model latency.",
+        f"Bot API calls per answered message during the burst: "
+        f"{calls_per_message(stack, outcome)}.",
     ]
     record_log_problems(result, run, log_offset)
     return result
