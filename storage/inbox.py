@@ -114,10 +114,7 @@ class InboxRepository:
             )
         else:
             async with self._db.transaction() as tx:
-                await tx.executemany(
-                    "UPDATE inbox SET handled = 1, payload = '' WHERE update_id = ?",
-                    [(update_id,) for update_id in dict.fromkeys(finished)],
-                )
+                mark_handled_in(tx, finished)  # goes with the claim's trip
                 rows = await tx.fetch_all(
                     _CLAIM.format(finished_i="", finished_o="", lock=""), (*claiming, limit)
                 )
