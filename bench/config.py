@@ -35,7 +35,6 @@ class Config:
     # 7: start-up
     startup_runs: int = 5
     import_runs: int = 3
-    stack_import_runs: int = 3  # spawn → `import aiogram, openai` done, for the own part
     # misc
     baseline: bool = True  # also run the scenarios against bench/baseline_bot.py
     profile: bool = False
@@ -61,7 +60,6 @@ QUICK = Config(
     storage_samples=200,
     startup_runs=1,
     import_runs=0,
-    stack_import_runs=1,
 )
 
 # CLI flag -> Config field, for the flags that override a preset value.

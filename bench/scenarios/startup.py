@@ -1,10 +1,12 @@
 """Scenario 7: start-up time, and what the interpreter spends it on.
 
 Start-up = `time.time()` right before the bot process is spawned → arrival of its first
-getUpdates at fake Telegram (fresh database, so migrations run too). Every bot started during
-the run is a sample (bot and baseline apart). The bot's own part of it: start-up minus the
-median time the same interpreter, spawned the same way, takes from spawn to the end of
-`import aiogram, openai` (what any bot on this stack pays before it runs a line of its own).
+getUpdates at fake Telegram (fresh database, so migrations run too), over `startup_runs`
+starts made here, one after another on a quiet stack. The bot's own part of one start: its
+start-up minus the time the same interpreter, spawned the same way right before it, takes
+from spawn to the end of `import aiogram, openai` (what any bot on this stack pays before it
+runs a line of its own). Pairing each start with its own reference keeps the machine's drift
+out of the difference (the two figures are ~2 s each, the difference ~0.2 s).
 The import profile comes from `python -X importtime -c "import
 bot.lifecycle"`, plus a run that times every pydantic `model_rebuild` during `import aiogram`
 (aiogram.types rebuilds all its models at import).
@@ -27,7 +29,6 @@ import sys
 import sysconfig
 import time
 from dataclasses import dataclass, field
-from functools import cache
 
 from bench.config import Config
 from bench.stack import BotRun, Stack
@@ -152,18 +153,13 @@ def _wall_and_cpu(code: str) -> tuple[float, float]:
     return wall, cpu
 
 
-@cache
-def stack_import_seconds(runs: int, gc_paused: bool = False) -> tuple[tuple[float, float], ...]:
-    """(wall, CPU) seconds from spawn to `import aiogram, openai` done, in a fresh interpreter,
-    `runs` times (cached: repeated start-up scenarios share it); `gc_paused`: imported with
-    the garbage collector off, as the real bot imports them."""
-    samples = []
-    for _ in range(runs):
-        spawned = time.time()  # as `Stack.start_bot` stamps the bot's spawn
-        code = _STACK_IMPORTED_GC_PAUSED if gc_paused else _STACK_IMPORTED
-        done, cpu = _python(code).stdout.split()
-        samples.append((float(done) - spawned, float(cpu)))
-    return tuple(samples)
+def stack_import_seconds(gc_paused: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds from spawn to `import aiogram, openai` done, in a fresh interpreter;
+    `gc_paused`: imported with the garbage collector off, as the real bot imports them."""
+    spawned = time.time()  # as `Stack.start_bot` stamps the bot's spawn
+    code = _STACK_IMPORTED_GC_PAUSED if gc_paused else _STACK_IMPORTED
+    done, cpu = _python(code).stdout.split()
+    return float(done) - spawned, float(cpu)
 
 
 def import_profile(config: Config) -> tuple[list[Figure], list[str]]:
@@ -215,16 +211,17 @@ def import_profile(config: Config) -> tuple[list[Figure], list[str]]:
 def run_startup(stack: Stack, config: Config, kind: str = "bot") -> ScenarioResult:
     result = ScenarioResult("startup", "7. Start-up")
 
-    def started() -> list[BotRun]:
-        return [r for r in stack.runs if r.kind == kind and r.startup_seconds is not None]
-
-    while len(started()) < config.startup_runs:
-        stack.start_bot("startup", kind)
-        stack.stop_bot()
-    runs = started()
-    to_poll = [r.startup_seconds for r in runs if r.startup_seconds is not None]
     gc_paused = kind == "bot"  # the baseline imports with the collector on, as Python does
-    imported = stack_import_seconds(config.stack_import_runs, gc_paused)
+    runs: list[BotRun] = []
+    imported: list[tuple[float, float]] = []  # each start's reference, measured right before
+    for _ in range(config.startup_runs):
+        imported.append(stack_import_seconds(gc_paused))
+        runs.append(stack.start_bot("startup", kind))
+        stack.stop_bot()
+    pairs = list(zip(runs, imported, strict=True))
+    to_poll = [r.startup_seconds for r in runs if r.startup_seconds is not None]
+    own = [r.startup_seconds - wall for r, (wall, _) in pairs if r.startup_seconds is not None]
+    own_cpu = [r.startup_cpu - cpu for r, (_, cpu) in pairs if r.startup_cpu is not None]
     import_median = statistics.median(wall for wall, _ in imported)
     import_cpu = statistics.median(cpu for _, cpu in imported)
     to_first_call = [r.first_request_at - r.started_at for r in runs if r.first_request_at]
@@ -236,14 +233,14 @@ def run_startup(stack: Stack, config: Config, kind: str = "bot") -> ScenarioResu
             "7",
             "Start-up, own part: first getUpdates − `import aiogram, openai` (spawn → imported)",
             "s",
-            samples=[seconds - import_median for seconds in to_poll],
+            samples=own,
             targets=[Target("median", "<=", 0.3)],
         ),
         Figure(
             "7",
             "Start-up, own part in CPU time: CPU until polled − CPU of `import aiogram, openai`",
             "s",
-            samples=[seconds - import_cpu for seconds in startup_cpu],
+            samples=own_cpu,
         ),
         Figure(
             "7", "Start-up: process start → first Bot API call (getMe)", "s", samples=to_first_call
@@ -267,11 +264,12 @@ def run_startup(stack: Stack, config: Config, kind: str = "bot") -> ScenarioResu
     result.notes.append(
         f"{len(runs)} start(s)"
         + (", each on a fresh database (migrations included)" if kind == "bot" else "")
-        + ". Spawn → `import aiogram, openai` done in a fresh interpreter"
+        + ", each right after its reference: spawn → `import aiogram, openai` done in a fresh "
+        "interpreter"
         + (" with the garbage collector paused, as the bot imports them" if gc_paused else "")
         + ": median "
-        f"{import_median:.2f} s wall, {import_cpu:.2f} s CPU over {len(imported)} run(s) "
-        "(subtracted for the own part; the CPU figure is the one a busy machine moves least)."
+        f"{import_median:.2f} s wall, {import_cpu:.2f} s CPU (each start's own part subtracts "
+        "its own reference; the CPU figure is the one a busy machine moves least)."
     )
     if kind != "bot":
         return result  # the import profile is about the bot's imports
