@@ -130,8 +130,10 @@ class CpuMeter:
         self.wall = time.monotonic() - self._t0
         end, busy = self._now()
         start = {name: self._start.get(name, (0.0, 0.0)) for name in end}
+        # A process gone by the end reads as (0, 0): what it used is unknown, not negative.
         self.used = {
-            name: (end[name][0] - start[name][0], end[name][1] - start[name][1]) for name in end
+            name: (max(0.0, user - start[name][0]), max(0.0, system - start[name][1]))
+            for name, (user, system) in end.items()
         }
         self.machine_busy = busy - self._busy0
 
