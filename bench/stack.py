@@ -114,8 +114,6 @@ class CpuMeter:
     machine_busy: float = 0.0
 
     def _now(self) -> tuple[dict[str, tuple[float, float]], float]:
-        if self.late_pids is not None:
-            self.pids = {**self.late_pids(), **self.pids}
         times = {name: cpu_times(pid) for name, pid in self.pids.items()}
         own = os.times()
         times["bench"] = (own.user, own.system)
@@ -128,6 +126,8 @@ class CpuMeter:
 
     def __exit__(self, *exc: object) -> None:
         self.wall = time.monotonic() - self._t0
+        if self.late_pids is not None:
+            self.pids = {**self.late_pids(), **self.pids}
         end, busy = self._now()
         start = {name: self._start.get(name, (0.0, 0.0)) for name in end}
         # A process gone by the end reads as (0, 0): what it used is unknown, not negative.
